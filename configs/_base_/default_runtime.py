@@ -1,0 +1,14 @@
+# Runtime shared by every mmsd config: MMPretrain's, iteration-based.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['mmsd'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=5000,
+        max_keep_ckpts=3))
+
+log_processor = dict(by_epoch=False)
+
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -1,0 +1,7 @@
+# Stage 1: MAE further pre-training of ViT-B-P16 on aircraft (official recipe).
+_base_ = [
+    '../_base_/models/mae_vit-b-p16.py',
+    '../_base_/datasets/aircraft_mae.py',
+    '../_base_/schedules/further_pretrain_20k.py',
+    '../_base_/default_runtime.py',
+]

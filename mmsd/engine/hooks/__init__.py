@@ -1,0 +1,6 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+from .export_backbone_hook import ExportBackboneHook
+from .random_state_hook import RandomStateHook
+from .self_distill_stage_hook import SelfDistillStageHook
+
+__all__ = ['ExportBackboneHook', 'RandomStateHook', 'SelfDistillStageHook']

@@ -1,0 +1,50 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import os.path as osp
+from typing import Dict
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from mmpretrain.registry import HOOKS
+from mmsd.utils import save_backbone
+from ..utils import get_ori_model
+
+
+@HOOKS.register_module()
+class ExportBackboneHook(Hook):
+    """Write encoders as tensors-only backbone files when training ends.
+
+    Each entry of ``sources`` maps a file name to a prefix of the model's
+    state dict: ``dict(sd_backbone='backbone.', fpt_backbone='teacher.')``
+    writes ``{work_dir}/sd_backbone.pth`` and ``{work_dir}/fpt_backbone.pth``,
+    which fine-tune configs load as ``model.backbone_checkpoint``.
+
+    Args:
+        sources (dict[str, str]): File name (without ``.pth``) to prefix.
+            Defaults to ``dict(backbone='backbone.')``.
+    """
+    priority = 'LOW'
+
+    def __init__(self, sources: Dict[str, str] = dict(backbone='backbone.')):
+        self.sources = dict(sources)
+
+    def after_train(self, runner) -> None:
+        if not is_main_process():
+            return
+        state_dict = get_ori_model(runner.model).state_dict()
+        for name, prefix in self.sources.items():
+            weights = {
+                key[len(prefix):]: value
+                for key, value in state_dict.items()
+                if key.startswith(prefix) and not key.endswith('_extra_state')
+            }
+            if not weights:
+                raise KeyError(f'ExportBackboneHook: the model has no '
+                               f'weights under {prefix!r} for {name!r}.')
+            path = osp.join(runner.work_dir, f'{name}.pth')
+            count = save_backbone(
+                weights, path, meta=dict(iter=runner.iter, prefix=prefix))
+            print_log(
+                f'Exported {count} tensors under {prefix!r} to {path}',
+                logger='current')

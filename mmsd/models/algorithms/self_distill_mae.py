@@ -1,0 +1,89 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import copy
+from typing import Dict, List, Optional
+
+import torch
+
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from ..utils import freeze, load_checked
+from .further_pretrain_mae import FurtherPretrainMAE
+
+
+@MODELS.register_module()
+class SelfDistillMAE(FurtherPretrainMAE):
+    """MAE with self-distillation towards a frozen further-pre-trained
+    encoder.
+
+    Implementation of stage 2 of `Self-Distillation for Further Pre-training
+    of Transformers <https://arxiv.org/abs/2210.02871>`_. The student (encoder
+    and decoder) starts from ``init_checkpoint``, the original pre-trained
+    model; the teacher is an encoder of the same architecture, frozen and in
+    eval mode. The loss is ``loss_mae`` on a masked pass plus
+    ``loss_distill`` between a separate unmasked student pass and the teacher
+    on the same images.
+
+    Distillation is active once a teacher exists: from the start if
+    ``teacher_checkpoint`` is given, otherwise after :meth:`start_distill`
+    (called by :class:`mmsd.engine.SelfDistillStageHook` when stage 1 ends).
+    The state is saved in checkpoints, so a resumed run knows its stage.
+
+    Args:
+        distill_head (dict): Config of the distillation loss head.
+            Defaults to ``dict(type='SelfDistillHead')``.
+        teacher_checkpoint (str, optional): Checkpoint of the further
+            pre-trained encoder (``backbone.*`` keys: a training checkpoint or
+            one written by ``tools/export_backbone.py``). Defaults to None.
+        **kwargs: Arguments of :class:`FurtherPretrainMAE`.
+    """
+
+    def __init__(self,
+                 distill_head: dict = dict(type='SelfDistillHead'),
+                 teacher_checkpoint: Optional[str] = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.teacher = freeze(MODELS.build(copy.deepcopy(kwargs['backbone'])))
+        self.distill_head = MODELS.build(distill_head)
+        self.teacher_checkpoint = teacher_checkpoint
+        self.distill_enabled = False
+
+    def init_weights(self) -> None:
+        """Load the initial student and, if given, the teacher."""
+        super().init_weights()
+        if self.teacher_checkpoint is not None:
+            load_checked(
+                self.teacher,
+                self.teacher_checkpoint,
+                'backbone.',
+                what='teacher')
+            self.distill_enabled = True
+
+    def start_distill(self) -> None:
+        """Freeze the current encoder as the teacher and restart the student
+        from the initial weights."""
+        self.teacher.load_state_dict(self.backbone.state_dict())
+        self.load_initial_weights()
+        self.distill_enabled = True
+
+    def train(self, mode: bool = True) -> 'SelfDistillMAE':
+        """Set train mode on the student; the teacher stays in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def get_extra_state(self) -> dict:
+        return dict(distill_enabled=self.distill_enabled)
+
+    def set_extra_state(self, state: dict) -> None:
+        self.distill_enabled = bool(state['distill_enabled'])
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """``loss_mae``, plus ``loss_distill`` once distillation is on."""
+        losses = super().loss(inputs, data_samples, **kwargs)
+        if self.distill_enabled:
+            student = self.backbone(inputs, mask=None)[-1]
+            with torch.no_grad():
+                teacher = self.teacher(inputs, mask=None)[-1]
+            losses['loss_distill'] = self.distill_head.loss(student, teacher)
+        return losses

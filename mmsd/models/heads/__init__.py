@@ -1,0 +1,5 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+from .dropout_linear_head import DropoutLinearClsHead
+from .self_distill_head import SelfDistillHead
+
+__all__ = ['DropoutLinearClsHead', 'SelfDistillHead']

@@ -1,0 +1,86 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from mmpretrain.registry import MODELS
+
+
+@MODELS.register_module()
+class SelfDistillHead(BaseModule):
+    """Distillation loss between student and teacher token features.
+
+    Implementation of the distillation term of `Self-Distillation for Further
+    Pre-training of Transformers <https://arxiv.org/abs/2210.02871>`_. Both
+    inputs are the final-norm token sequences ``(B, L, C)`` whose first
+    ``num_extra_tokens`` entries are the class token(s).
+
+    Args:
+        representation (str): What is distilled: ``'cls_token'`` (the first
+            token, as in the paper), ``'mean_patch'`` (mean of the patch
+            tokens) or ``'all_tokens'``. Defaults to 'cls_token'.
+        criterion (str): ``'sse'``: squared error summed over features (and
+            tokens), mean over the batch, as in the official code; ``'mse'``:
+            mean over all elements; ``'cosine'``: ``1 - cos`` over features,
+            mean over tokens and batch. Defaults to 'sse'.
+        loss_weight (float): Weight of the loss (λ). Defaults to 1.0.
+        num_extra_tokens (int): Number of class tokens before the patch
+            tokens. Defaults to 1.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
+    """
+    REPRESENTATIONS = ('cls_token', 'mean_patch', 'all_tokens')
+    CRITERIA = ('sse', 'mse', 'cosine')
+
+    def __init__(self,
+                 representation: str = 'cls_token',
+                 criterion: str = 'sse',
+                 loss_weight: float = 1.0,
+                 num_extra_tokens: int = 1,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if representation not in self.REPRESENTATIONS:
+            raise ValueError(f'SelfDistillHead: representation='
+                             f'{representation!r} is not one of '
+                             f'{self.REPRESENTATIONS}.')
+        if criterion not in self.CRITERIA:
+            raise ValueError(f'SelfDistillHead: criterion={criterion!r} is '
+                             f'not one of {self.CRITERIA}.')
+        self.representation = representation
+        self.criterion = criterion
+        self.loss_weight = loss_weight
+        self.num_extra_tokens = num_extra_tokens
+
+    def select(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Pick the distilled representation from ``(B, L, C)`` tokens.
+
+        Returns ``(B, C)`` for ``cls_token``/``mean_patch`` and ``(B, L, C)``
+        for ``all_tokens``.
+        """
+        if self.representation == 'cls_token':
+            return tokens[:, 0]
+        if self.representation == 'mean_patch':
+            return tokens[:, self.num_extra_tokens:].mean(dim=1)
+        return tokens
+
+    def loss(self, student: torch.Tensor,
+             teacher: torch.Tensor) -> torch.Tensor:
+        """Weighted distillation loss; the teacher is never differentiated.
+
+        Args:
+            student (Tensor): Student tokens ``(B, L, C)``.
+            teacher (Tensor): Teacher tokens ``(B, L, C)``, or the already
+                selected teacher representation.
+        """
+        student = self.select(student)
+        if teacher.dim() != student.dim():
+            teacher = self.select(teacher)
+        teacher = teacher.detach().to(student.dtype)
+        if self.criterion == 'sse':
+            loss = (student - teacher).pow(2).flatten(1).sum(1).mean()
+        elif self.criterion == 'mse':
+            loss = F.mse_loss(student, teacher)
+        else:
+            loss = (1 - F.cosine_similarity(student, teacher, dim=-1)).mean()
+        return self.loss_weight * loss

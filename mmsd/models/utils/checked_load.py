@@ -1,0 +1,77 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Load weights into a module and fail loudly on any key or shape mismatch.
+
+MMEngine's ``PretrainedInit`` loads with ``strict=False`` and only logs what
+did not match; a teacher or an initial model that silently stays random ruins
+a whole run, so mmsd checks every key itself.
+"""
+from fnmatch import fnmatch
+from typing import List, Sequence
+
+from mmengine.logging import MMLogger
+from torch import nn
+
+from mmsd.utils import read_state_dict
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint does not fit the module it is loaded into."""
+
+
+def _listing(title: str, keys: List[str], limit: int = 10) -> str:
+    shown = ', '.join(keys[:limit])
+    more = f' (and {len(keys) - limit} more)' if len(keys) > limit else ''
+    return f'\n  {title} ({len(keys)}): {shown}{more}'
+
+
+def load_checked(module: nn.Module,
+                 filename: str,
+                 prefix: str = '',
+                 what: str = 'checkpoint',
+                 ignore_keys: Sequence[str] = ()) -> None:
+    """Load ``filename`` (keys under ``prefix``) into ``module`` strictly.
+
+    Args:
+        module (nn.Module): The module to load into.
+        filename (str): The checkpoint file.
+        prefix (str): Prefix of the module's keys in the file, e.g.
+            ``'backbone.'``. Defaults to ''.
+        what (str): Name of the checkpoint in messages, e.g. ``'teacher'``.
+            Defaults to 'checkpoint'.
+        ignore_keys (Sequence[str]): ``fnmatch`` patterns of module keys that
+            may be missing from, or extra in, the file. Defaults to ().
+
+    Raises:
+        CheckpointMismatchError: Listing missing, unexpected and mismatched
+            keys.
+    """
+    state_dict = read_state_dict(filename, prefix, what=what)
+    expected = module.state_dict()
+
+    def ignored(key: str) -> bool:
+        return any(fnmatch(key, pattern) for pattern in ignore_keys)
+
+    missing = [k for k in expected if k not in state_dict and not ignored(k)]
+    unexpected = [
+        k for k in state_dict if k not in expected and not ignored(k)
+    ]
+    mismatched = [
+        f'{k} {tuple(v.shape)} in file vs {tuple(expected[k].shape)}'
+        for k, v in state_dict.items()
+        if k in expected and v.shape != expected[k].shape
+    ]
+    if missing or unexpected or mismatched:
+        message = f'The {what} file {filename!r} (prefix {prefix!r}) does ' \
+            f'not match {type(module).__name__}:'
+        if missing:
+            message += _listing('missing keys', missing)
+        if unexpected:
+            message += _listing('unexpected keys', unexpected)
+        if mismatched:
+            message += _listing('shape mismatches', mismatched)
+        raise CheckpointMismatchError(message)
+    state_dict = {k: v for k, v in state_dict.items() if k in expected}
+    module.load_state_dict(state_dict, strict=not ignore_keys)
+    MMLogger.get_current_instance().info(
+        f'Loaded {len(state_dict)} tensors of the {what} from {filename} '
+        f'into {type(module).__name__} (all keys matched).')

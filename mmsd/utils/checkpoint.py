@@ -1,0 +1,110 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Reading and writing checkpoints with ``torch.load(weights_only=True)``."""
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, Optional
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+
+def _history_buffer_state(buffer) -> dict:
+    """``HistoryBuffer`` state without its statistics methods.
+
+    MMEngine pickles the class-level registry of statistics methods with
+    every buffer, as ``getattr`` calls that ``weights_only`` loading rightly
+    refuses. The registry is rebuilt on load (``__setstate__``) and filled
+    at import time, so the buffers are saved without it.
+    """
+    state = dict(buffer.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Let ``torch.load(weights_only=True)`` read MMEngine's checkpoints.
+
+    Torch >= 2.6 loads with ``weights_only=True``, which rejects the
+    message-hub buffers and numpy arrays MMEngine stores in ``meta`` and
+    ``message_hub``. Only these data classes are allow-listed, and buffers
+    are saved without the callables they used to carry; arbitrary code in a
+    checkpoint still cannot run.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    HistoryBuffer.__getstate__ = _history_buffer_state
+    numpy_globals = [
+        np.dtype, np.ndarray, np._core.multiarray._reconstruct,
+        np._core.multiarray.scalar
+    ]
+    numpy_globals += [
+        getattr(np.dtypes, name) for name in np.dtypes.__all__
+        if name.endswith('DType')
+    ]
+    torch.serialization.add_safe_globals([HistoryBuffer, *numpy_globals])
+
+
+def read_state_dict(filename: str,
+                    prefix: str = '',
+                    what: str = 'checkpoint') -> Dict[str, torch.Tensor]:
+    """Read the tensors under ``prefix`` from a checkpoint file.
+
+    Accepts MMEngine checkpoints (``state_dict``), official-style ones
+    (``model``) and bare state dicts; ``prefix`` is stripped from the keys.
+
+    Args:
+        filename (str): Local path or any URI MMEngine can read.
+        prefix (str): Only keys starting with it are kept. Defaults to ''.
+        what (str): What the file is for, used in error messages.
+            Defaults to 'checkpoint'.
+    """
+    if '://' not in filename and not osp.isfile(filename):
+        raise FileNotFoundError(f'The {what} file {filename!r} does not '
+                                'exist.')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint(
+            filename, map_location='cpu')
+    except Exception as err:  # unreadable, truncated or unsafe pickle
+        raise RuntimeError(f'Cannot read the {what} file {filename!r}: '
+                           f'{err}') from err
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(f'The {what} file {filename!r} holds a '
+                           f'{type(checkpoint).__name__}, not a state dict.')
+    state_dict = checkpoint.get('state_dict', checkpoint.get('model',
+                                                             checkpoint))
+    tensors = OrderedDict((key[len(prefix):], value)
+                          for key, value in state_dict.items()
+                          if key.startswith(prefix)
+                          and isinstance(value, torch.Tensor))
+    if not tensors:
+        found = sorted({key.split('.')[0] + '.' for key in state_dict})
+        raise KeyError(f'The {what} file {filename!r} has no weights under '
+                       f'the prefix {prefix!r}; its top-level prefixes are '
+                       f'{found[:10]}.')
+    return tensors
+
+
+def save_backbone(state_dict: Dict[str, torch.Tensor],
+                  dst: str,
+                  meta: Optional[dict] = None) -> int:
+    """Write backbone weights as a tensors-only file under ``backbone.``.
+
+    Fine-tune configs load the file with ``prefix='backbone.'`` and
+    ``torch.load(weights_only=True)``. Returns the number of tensors.
+    """
+    exported = OrderedDict(('backbone.' + key, value.detach().cpu().clone())
+                           for key, value in state_dict.items())
+    torch.save(dict(state_dict=exported, meta=dict(meta or {})), dst)
+    return len(exported)
+
+
+def export_backbone(src: str,
+                    dst: str,
+                    source_prefix: str = 'backbone.') -> int:
+    """Export the weights under ``source_prefix`` of ``src`` to ``dst``."""
+    state_dict = read_state_dict(src, source_prefix, what='source checkpoint')
+    return save_backbone(
+        state_dict,
+        dst,
+        meta=dict(source=osp.basename(src), prefix=source_prefix))

@@ -1,0 +1,65 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Fail early, and helpfully, when a configured dataset is not on disk."""
+import os.path as osp
+from typing import Iterator, Tuple
+
+from mmengine.config import Config
+
+# Where each dataset must be unpacked; README.md "Data preparation" has the
+# full layouts.
+DATASET_HINTS = {
+    'CUB': 'extract CUB_200_2011.tgz so that <data_root>/images.txt exists',
+    'FGVCAircraft': 'extract fgvc-aircraft-2013b.tar.gz and point data_root '
+    'at its data/ folder (images/, images_variant_trainval.txt)',
+    'DTD': 'extract dtd-r1.0.1.tar.gz so that <data_root>/images/ and '
+    '<data_root>/imdb/imdb.mat exist',
+    'Flowers102': 'put 102flowers.tgz (extracted jpg/), imagelabels.mat and '
+    'setid.mat in <data_root>',
+    'CustomDataset': 'lay the images out as <data_root>/<split>/<class>/'
+    '<image> (one sub-folder per class)',
+}
+
+
+def _datasets(cfg: dict) -> Iterator[dict]:
+    """Yield the leaf dataset configs inside wrappers."""
+    if 'dataset' in cfg:
+        yield from _datasets(cfg['dataset'])
+    elif 'datasets' in cfg:
+        for sub in cfg['datasets']:
+            yield from _datasets(sub)
+    else:
+        yield cfg
+
+
+def iter_data_roots(cfg: Config) -> Iterator[Tuple[str, str, str]]:
+    """Yield ``(dataloader, dataset type, data_root)`` for each dataset."""
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader_cfg = cfg.get(loader)
+        if not loader_cfg or 'dataset' not in loader_cfg:
+            continue
+        for dataset in _datasets(loader_cfg['dataset']):
+            root = dataset.get('data_root')
+            if root:
+                yield loader, str(dataset.get('type', '')), root
+
+
+def check_data_roots(cfg: Config, loaders: Tuple[str, ...] = None) -> None:
+    """Raise a clear error if a configured ``data_root`` does not exist.
+
+    Args:
+        cfg (Config): The full config.
+        loaders (tuple[str], optional): Only check these dataloaders, e.g.
+            ``('test_dataloader',)``. Defaults to all three.
+    """
+    for loader, dataset_type, root in iter_data_roots(cfg):
+        if loaders and loader not in loaders:
+            continue
+        if osp.isdir(root):
+            continue
+        hint = DATASET_HINTS.get(dataset_type.split('.')[-1],
+                                 DATASET_HINTS['CustomDataset'])
+        raise FileNotFoundError(
+            f'{loader}: the {dataset_type} dataset is not at data_root='
+            f'{root!r} (resolved to {osp.abspath(root)!r}). Download it and '
+            f'{hint}; or pass --cfg-options {loader}.dataset.data_root=PATH.'
+            ' See README.md, "Data preparation".')
