@@ -7,7 +7,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
         type='CheckpointHook', by_epoch=False, interval=5000,
-        max_keep_ckpts=3))
+        max_keep_ckpts=3),
+    # mmsd: stop on NaN/inf losses; exact random state on resume.
+    finite_loss=dict(type='FiniteLossHook'),
+    random_state=dict(type='RandomStateHook'))
 
 log_processor = dict(by_epoch=False)
 

@@ -29,8 +29,7 @@ param_scheduler = [
         end=10000),
 ]
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=10000, val_interval=10000)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=10000, val_interval=10000)
 val_cfg = dict()
 test_cfg = dict()
-
-custom_hooks = [dict(type='RandomStateHook')]

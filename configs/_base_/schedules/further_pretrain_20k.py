@@ -20,6 +20,5 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=20000)
 
 custom_hooks = [
-    dict(type='RandomStateHook'),
     dict(type='ExportBackboneHook', sources=dict(fpt_backbone='backbone.')),
 ]

@@ -25,7 +25,6 @@ param_scheduler = [
 train_cfg = dict(max_iters=2 * further_iters)
 
 custom_hooks = [
-    dict(type='RandomStateHook'),
     dict(type='SelfDistillStageHook', switch_iter=further_iters),
     dict(
         type='ExportBackboneHook',

@@ -1,6 +1,10 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .export_backbone_hook import ExportBackboneHook
+from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
 from .self_distill_stage_hook import SelfDistillStageHook
 
-__all__ = ['ExportBackboneHook', 'RandomStateHook', 'SelfDistillStageHook']
+__all__ = [
+    'ExportBackboneHook', 'FiniteLossHook', 'RandomStateHook',
+    'SelfDistillStageHook'
+]

@@ -14,12 +14,20 @@ class RandomStateHook(Hook):
     MMEngine re-seeds a resumed run, so random masks and dropout differ from
     the uninterrupted run. This hook stores the CPU (and CUDA) generator
     states and restores them right before the first resumed iteration, after
-    the train loop has replayed the dataloader.
+    the train loop has replayed the dataloader. The train dataloader gets a
+    generator of its own, so that starting a new epoch does not draw from
+    the global generator at a point a resumed run cannot replay.
     """
     priority = 'VERY_LOW'
 
     def __init__(self) -> None:
         self._pending: Optional[dict] = None
+
+    def before_train(self, runner) -> None:
+        loader = runner.train_loop.dataloader
+        if getattr(loader, 'generator', None) is None:
+            seed = runner.seed if runner.seed is not None else 0
+            loader.generator = torch.Generator().manual_seed(seed)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = dict(cpu=torch.get_rng_state())

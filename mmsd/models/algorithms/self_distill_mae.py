@@ -71,11 +71,12 @@ class SelfDistillMAE(FurtherPretrainMAE):
         self.teacher.eval()
         return self
 
-    def get_extra_state(self) -> dict:
-        return dict(distill_enabled=self.distill_enabled)
+    def get_extra_state(self) -> torch.Tensor:
+        # A tensor, so that MMEngine can broadcast the state dict.
+        return torch.tensor(self.distill_enabled)
 
-    def set_extra_state(self, state: dict) -> None:
-        self.distill_enabled = bool(state['distill_enabled'])
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        self.distill_enabled = bool(state)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:

@@ -1,0 +1,36 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import math
+from typing import Optional
+
+from mmengine.hooks import Hook
+
+from mmpretrain.registry import HOOKS
+
+
+@HOOKS.register_module()
+class FiniteLossHook(Hook):
+    """Stop training with a clear error as soon as a loss is NaN or inf.
+
+    Without it a diverged run keeps going and saves NaN checkpoints over the
+    good ones. The error names the iteration and every loss term.
+    """
+    priority = 'ABOVE_NORMAL'
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        if not outputs:
+            return
+        losses = {
+            key: float(value)
+            for key, value in outputs.items() if 'loss' in key
+        }
+        if all(math.isfinite(value) for value in losses.values()):
+            return
+        terms = ', '.join(f'{key}={value}' for key, value in losses.items())
+        raise FloatingPointError(
+            f'Iteration {runner.iter + 1}: the loss is not finite ({terms}). '
+            'Lower the learning rate or check the input data; the last good '
+            f'checkpoint is in {runner.work_dir}.')

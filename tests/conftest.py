@@ -1,0 +1,98 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Shared fixtures: tiny models, generated images and initial checkpoints."""
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+# One thread: on a shared 2-core machine multi-threaded torch slows badly.
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+torch.set_num_threads(1)
+
+import mmsd  # noqa: E402,F401
+from mmengine.config import Config  # noqa: E402
+from mmpretrain.registry import MODELS  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TINY_MAE = osp.join(REPO, 'tests', 'data', 'tiny_mae.py')
+TINY_FT = osp.join(REPO, 'tests', 'data', 'tiny_ft.py')
+SD_CONFIG = osp.join(REPO, 'configs', 'sd_vit-b_cub.py')
+FPT_CONFIG = osp.join(
+    REPO, 'configs', 'further_pretrain',
+    'fpt_vit-b-p16_mae-in1k_1xb64-20k_cub.py')
+FT_CONFIG = osp.join(REPO, 'configs', 'finetune',
+                     'ft_vit-b-p16_sd_1xb32-10k_cub.py')
+
+
+def tiny_config(config: str, overrides: str = TINY_MAE, **options) -> Config:
+    """Load a real config, shrink it with ``overrides`` and apply
+    ``options`` (dotted keys, as ``--cfg-options``)."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(Config.fromfile(overrides).to_dict())
+    cfg.merge_from_dict(options)
+    return cfg
+
+
+def two_stage_options(further: int, distill: int) -> dict:
+    """Options turning the 2x20k schedule into ``further + distill`` iters."""
+    total = further + distill
+    return {
+        'param_scheduler': [
+            dict(type='LinearLR', start_factor=1.0, end_factor=0.5,
+                 by_epoch=False, begin=0, end=further),
+            dict(type='LinearLR', start_factor=1.0, end_factor=0.5,
+                 by_epoch=False, begin=further, end=total),
+        ],
+        'train_cfg.max_iters': total,
+        'custom_hooks': [
+            dict(type='SelfDistillStageHook', switch_iter=further),
+            dict(type='ExportBackboneHook',
+                 sources=dict(sd_backbone='backbone.',
+                              fpt_backbone='teacher.')),
+        ],
+    }
+
+
+def write_images(root: str, classes=('a', 'b'), per_class=6, size=40,
+                 seed=0) -> str:
+    """Write random RGB PNGs as ``root/<class>/<i>.png``."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    for name in classes:
+        os.makedirs(osp.join(root, name), exist_ok=True)
+        for i in range(per_class):
+            image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+            cv2.imwrite(osp.join(root, name, f'{i}.png'), image)
+    return root
+
+
+@pytest.fixture(scope='session')
+def image_root(tmp_path_factory) -> str:
+    """A CustomDataset root with ``train/{a,b}/*.png``."""
+    root = str(tmp_path_factory.mktemp('images'))
+    write_images(osp.join(root, 'train'))
+    return root
+
+
+def build_tiny_mae(model_type: str = 'FurtherPretrainMAE', **kwargs):
+    cfg = tiny_config(FPT_CONFIG).model
+    cfg.update(type=model_type, init_checkpoint=None)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+@pytest.fixture(scope='session')
+def init_checkpoint(tmp_path_factory) -> str:
+    """An MMPretrain-style MAE checkpoint (backbone + neck) of the tiny MAE,
+    with non-default patch_embed and cls_token values."""
+    torch.manual_seed(123)
+    model = build_tiny_mae()
+    model.init_weights()
+    with torch.no_grad():
+        model.backbone.cls_token.fill_(0.5)
+        model.backbone.patch_embed.projection.weight.mul_(3.0)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'init.pth')
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path

@@ -1,0 +1,121 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""The tools run as a user runs them: subprocesses on tiny CPU configs."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import (FT_CONFIG, REPO, SD_CONFIG, TINY_FT, tiny_config,
+                      two_stage_options, write_images)
+
+
+def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    result = subprocess.run(
+        args,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f'{args} failed:\n{result.stdout[-3000:]}\n'
+                             f'{result.stderr[-3000:]}')
+    return result
+
+
+def sd_config(tmp_path, image_root, init_checkpoint, **options) -> str:
+    cfg = tiny_config(
+        SD_CONFIG, **two_stage_options(1, 1), **{
+            'model.init_checkpoint': init_checkpoint,
+            'train_dataloader.dataset.data_root': image_root,
+        }, **options)
+    path = str(tmp_path / 'sd_tiny.py')
+    cfg.dump(path)
+    return path
+
+
+def test_train_export_finetune_and_test(tmp_path, image_root,
+                                        init_checkpoint):
+    work = tmp_path / 'sd'
+    run(sys.executable, 'tools/train.py',
+        sd_config(tmp_path, image_root, init_checkpoint), '--work-dir',
+        str(work))
+    assert osp.isfile(work / 'iter_2.pth')
+    # The exporter gives the same tensors as the hook.
+    exported = str(tmp_path / 'student.pth')
+    out = run(sys.executable, 'tools/export_backbone.py',
+              str(work / 'iter_2.pth'), exported).stdout
+    assert 'Wrote 30 tensors (student)' in out
+    hook_file = torch.load(work / 'sd_backbone.pth', weights_only=True)
+    tool_file = torch.load(exported, weights_only=True)
+    for key, value in hook_file['state_dict'].items():
+        torch.testing.assert_close(tool_file['state_dict'][key], value)
+
+    ft = tiny_config(
+        FT_CONFIG, TINY_FT, **{
+            'model.backbone_checkpoint': str(work / 'sd_backbone.pth'),
+            'train_dataloader.dataset.data_root': image_root,
+            'val_dataloader.dataset.data_root': image_root,
+            'test_dataloader.dataset.data_root': image_root,
+            'train_cfg.max_iters': 2,
+            'train_cfg.val_interval': 2,
+            'param_scheduler': [],
+        })
+    ft_path = str(tmp_path / 'ft_tiny.py')
+    ft.dump(ft_path)
+    ft_work = tmp_path / 'ft'
+    log = run(sys.executable, 'tools/train.py', ft_path, '--work-dir',
+              str(ft_work)).stdout
+    assert 'Loaded 30 tensors of the backbone' in log
+    assert 'all keys matched' in log
+    result = run(sys.executable, 'tools/test.py', ft_path,
+                 str(ft_work / 'iter_2.pth'), '--work-dir',
+                 str(tmp_path / 'test'))
+    assert 'accuracy/top1:' in result.stdout + result.stderr
+
+
+def test_missing_dataset_says_where_to_put_it():
+    result = run(
+        sys.executable, 'tools/train.py', 'configs/sd_vit-b_cub.py',
+        '--cfg-options', 'train_dataloader.dataset.data_root=data/nowhere',
+        check=False)
+    assert result.returncode != 0
+    assert "the CUB dataset is not at data_root='data/nowhere'" in \
+        result.stderr
+    assert 'README.md' in result.stderr
+
+
+def test_corrupt_image_is_named(tmp_path, init_checkpoint):
+    root = write_images(str(tmp_path / 'data' / 'train'), per_class=2)
+    with open(osp.join(root, 'a', 'broken.png'), 'wb') as f:
+        f.write(b'\x89PNG not really')
+    result = run(
+        sys.executable, 'tools/train.py',
+        sd_config(tmp_path, str(tmp_path / 'data'), init_checkpoint),
+        '--work-dir', str(tmp_path / 'work'), check=False)
+    assert result.returncode != 0
+    assert 'failed to load image' in result.stderr
+    assert 'broken.png' in result.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU launcher test')
+def test_dist_train_two_cpu_processes(tmp_path, image_root, init_checkpoint):
+    work = tmp_path / 'dist'
+    result = run(
+        'bash', 'tools/dist_train.sh',
+        sd_config(tmp_path, image_root, init_checkpoint), '2', '--work-dir',
+        str(work), timeout=900)
+    log = result.stdout + result.stderr
+    assert 'Distributed training: True' in log
+    assert 'GPU number: 2' in log  # MMEngine's name for the world size
+    assert "device_ids=None, type='MMDistributedDataParallel'" in log
+    assert osp.isfile(work / 'iter_2.pth')
+    state = torch.load(work / 'iter_2.pth', weights_only=True)['state_dict']
+    assert 'teacher.cls_token' in state

@@ -1,0 +1,54 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import pickle
+
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+
+from mmsd.utils import export_backbone, read_state_dict
+
+
+def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
+    hub = MessageHub.get_instance('test_weights_only')
+    hub.update_scalar('train/loss', 1.5)
+    checkpoint = dict(
+        meta=dict(iter=3, seed=0),
+        state_dict=dict(w=torch.ones(2)),
+        message_hub=hub.state_dict())
+    path = tmp_path / 'ckpt.pth'
+    torch.save(checkpoint, path)
+    loaded = torch.load(path, weights_only=True)
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.current() == 1.5 and buffer.statistics('mean') == 1.5
+
+
+def test_arbitrary_callables_are_still_refused(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(fn=getattr(HistoryBuffer, 'min')), path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)
+
+
+def test_export_backbone_roundtrip(tmp_path):
+    src = tmp_path / 'train.pth'
+    torch.save(
+        dict(state_dict={
+            'backbone.a': torch.ones(2),
+            'teacher.a': torch.zeros(2),
+            'neck.b': torch.ones(1)
+        }), src)
+    dst = str(tmp_path / 'teacher.pth')
+    assert export_backbone(str(src), dst, 'teacher.') == 1
+    exported = torch.load(dst, weights_only=True)
+    assert list(exported['state_dict']) == ['backbone.a']
+    assert torch.equal(read_state_dict(dst, 'backbone.')['a'], torch.zeros(2))
+
+
+def test_read_state_dict_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="initial file '.*x.pth'"):
+        read_state_dict(str(tmp_path / 'x.pth'), what='initial')
+    path = tmp_path / 'list.pth'
+    torch.save([torch.ones(1)], path)
+    with pytest.raises(RuntimeError, match='holds a list, not a state dict'):
+        read_state_dict(str(path))
