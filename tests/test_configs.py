@@ -35,7 +35,8 @@ def test_config_builds_model(path):
     assert 'mmsd' in cfg.custom_imports['imports']
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
-    assert sum(p.numel() for p in model.parameters()) > 1e6
+    assert type(model).__name__ == cfg.model.type
+    assert sum(p.numel() for p in model.parameters()) > 0
     if cfg.model.type == 'SelfDistillMAE':
         assert not any(p.requires_grad for p in model.teacher.parameters())
 
