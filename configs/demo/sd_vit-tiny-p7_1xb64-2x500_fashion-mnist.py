@@ -1,15 +1,16 @@
-# Demo stages 1 + 2: further pre-training then self-distillation of the tiny
-# MAE from stage 0 (run it first: see README.md, `make demo`).
-_base_ = './mae_vit-tiny-p8_1xb32-300it_shapes.py'
+# Demo stages 1 + 2 on the embedded Fashion-MNIST subset: further
+# pre-training of the digit MAE, then self-distillation from its original
+# weights towards the further-pre-trained encoder.
+_base_ = [
+    '../_base_/models/sd_mae_vit-tiny-p7.py',
+    '../_base_/datasets/fashion_mnist_mae.py',
+    '../_base_/schedules/self_distill_2x20k.py',
+    '../_base_/default_runtime.py',
+]
 
-further_iters = 100
+model = dict(init_checkpoint='work_dirs/demo/stage0/iter_3000.pth')
 
-model = dict(
-    type='SelfDistillMAE',
-    init_checkpoint='work_dirs/demo/stage0/iter_300.pth',
-    teacher_checkpoint=None,
-    distill_head=dict(type='SelfDistillHead'))
-
+further_iters = 500
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
 param_scheduler = [
     dict(
@@ -34,4 +35,5 @@ custom_hooks = [
         type='ExportBackboneHook',
         sources=dict(sd_backbone='backbone.', fpt_backbone='teacher.')),
 ]
-default_hooks = dict(checkpoint=dict(interval=100))
+default_hooks = dict(
+    logger=dict(interval=50), checkpoint=dict(interval=2 * further_iters))

@@ -1,0 +1,5 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+from .idx_image_dataset import (DIGIT_CLASSES, FASHION_MNIST_CLASSES,
+                                IdxImageDataset)
+
+__all__ = ['DIGIT_CLASSES', 'FASHION_MNIST_CLASSES', 'IdxImageDataset']

@@ -1,0 +1,101 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import gzip
+import os.path as osp
+import struct
+from typing import Optional, Sequence
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from mmpretrain.registry import DATASETS
+
+FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress',
+                         'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
+                         'Ankle boot')
+DIGIT_CLASSES = tuple(str(i) for i in range(10))
+
+
+def read_idx(path: str) -> np.ndarray:
+    """Read an unsigned-byte idx file (``.gz`` or raw) into an array."""
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'rb') as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b'\x00\x00' or data[2] != 0x08:
+        raise ValueError(f'{path} is not an unsigned-byte idx file.')
+    ndim = data[3]
+    shape = struct.unpack(f'>{ndim}I', data[4:4 + 4 * ndim])
+    body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if body.size != np.prod(shape):
+        raise ValueError(f'{path} is truncated: {body.size} values for '
+                         f'shape {shape}.')
+    return body.reshape(shape)
+
+
+@DATASETS.register_module()
+class IdxImageDataset(BaseDataset):
+    """Images and labels stored as (gzipped) MNIST-style idx files.
+
+    Reads ``{data_root}/{prefix}-images-idx3-ubyte[.gz]`` and
+    ``{prefix}-labels-idx1-ubyte[.gz]``: Fashion-MNIST as installed by
+    Debian's ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``)
+    or the subsets embedded in ``demo_data/``. Nothing is downloaded.
+    Grayscale images are repeated to 3 channels.
+
+    Args:
+        data_root (str): Folder with the idx files.
+        split (str): ``'train'`` or ``'test'`` (files ``train-*`` or
+            ``t10k-*``). Defaults to 'train'.
+        classes (Sequence[str]): Class names. Defaults to Fashion-MNIST's.
+        num_per_class (int, optional): Keep a stratified subset of this many
+            images per class. Defaults to None (all images).
+        subset_seed (int): Seed of the subset draw. Defaults to 0.
+        **kwargs: Arguments of :class:`mmengine.dataset.BaseDataset`.
+    """
+    PREFIXES = dict(train='train', test='t10k')
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 classes: Sequence[str] = FASHION_MNIST_CLASSES,
+                 num_per_class: Optional[int] = None,
+                 subset_seed: int = 0,
+                 **kwargs) -> None:
+        if split not in self.PREFIXES:
+            raise ValueError(f'IdxImageDataset: split={split!r} is not one '
+                             f'of {tuple(self.PREFIXES)}.')
+        self.split = split
+        self.num_per_class = num_per_class
+        self.subset_seed = subset_seed
+        super().__init__(
+            data_root=data_root,
+            metainfo=dict(classes=tuple(classes)),
+            **kwargs)
+
+    def _find(self, kind: str) -> str:
+        stem = osp.join(self.data_root,
+                        f'{self.PREFIXES[self.split]}-{kind}')
+        for path in (stem, stem + '.gz'):
+            if osp.isfile(path):
+                return path
+        raise FileNotFoundError(f'IdxImageDataset: neither {stem} nor '
+                                f'{stem}.gz exists.')
+
+    def load_data_list(self) -> list:
+        images = read_idx(self._find('images-idx3-ubyte'))
+        labels = read_idx(self._find('labels-idx1-ubyte'))
+        if len(images) != len(labels):
+            raise ValueError(f'IdxImageDataset: {len(images)} images but '
+                             f'{len(labels)} labels in {self.data_root}.')
+        indices = np.arange(len(labels))
+        if self.num_per_class is not None:
+            rng = np.random.default_rng(self.subset_seed)
+            indices = np.sort(
+                np.concatenate([
+                    rng.permutation(np.flatnonzero(labels == label))
+                    [:self.num_per_class] for label in np.unique(labels)
+                ]))
+        return [
+            dict(
+                img=np.repeat(images[i][..., None], 3, axis=-1),
+                gt_label=int(labels[i])) for i in indices
+        ]

@@ -1,0 +1,151 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Run the whole self-distillation pipeline on the embedded data (CPU).
+
+Chains the normal tools over the configs in ``configs/demo/``:
+
+0. initial model: a tiny MAE pre-trained on MNIST digits (cached);
+1. + 2. further pre-training then self-distillation on Fashion-MNIST;
+3. fine-tuning + test from the initial (FT), further-pre-trained (FPT)
+   and self-distilled (SD) encoders.
+
+Prints a results table and writes ``demo_results.md`` and
+``demo_results.png`` (training curves and accuracies) to the work dir.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = dict(
+    stage0='configs/demo/mae_vit-tiny-p7_1xb64-3k_mnist-digits.py',
+    sd='configs/demo/sd_vit-tiny-p7_1xb64-2x500_fashion-mnist.py',
+    ft='configs/demo/ft_vit-tiny-p7_1xb64-1k_fashion-mnist.py')
+ROWS = (('FT', 'initial model'), ('FPT', 'further pre-trained'),
+        ('SD', 'self-distilled'))
+
+
+def run_tool(tool: str, *args: str) -> None:
+    """Run ``tools/{tool}.py`` in a subprocess; its log streams through."""
+    command = [sys.executable, osp.join(REPO, 'tools', f'{tool}.py'), *args]
+    print('\n$ ' + ' '.join(command[1:]), flush=True)
+    subprocess.run(command, cwd=REPO, check=True)
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """The training log of the latest run in ``work_dir``."""
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                     'scalars.json')))
+    with open(runs[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def run_pipeline(work_dir: str,
+                 seed: int = 0,
+                 stage0_options: List[str] = (),
+                 sd_options: List[str] = (),
+                 ft_options: List[str] = ()) -> Dict[str, dict]:
+    """Run stages 0-3 and return ``{row: test metrics}``. The options are
+    ``--cfg-options`` of each stage."""
+    stage0 = osp.join(work_dir, 'stage0')
+    if not osp.isfile(osp.join(stage0, 'last_checkpoint')):
+        run_tool('train', CONFIGS['stage0'], '--work-dir', stage0,
+                 *(['--cfg-options', *stage0_options]
+                   if stage0_options else []))
+    else:
+        print(f'Stage 0: using the cached initial model in {stage0}')
+    initial = last_checkpoint(stage0)
+    sd_dir = osp.join(work_dir, 'sd')
+    run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir, '--cfg-options',
+             f'model.init_checkpoint={initial}', f'randomness.seed={seed}',
+             *sd_options)
+    encoders = dict(
+        FT=initial,
+        FPT=osp.join(sd_dir, 'fpt_backbone.pth'),
+        SD=osp.join(sd_dir, 'sd_backbone.pth'))
+    results = {}
+    for row, checkpoint in encoders.items():
+        ft_dir = osp.join(work_dir, f'ft_{row.lower()}')
+        options = [
+            f'model.backbone_checkpoint={checkpoint}',
+            f'randomness.seed={seed}', *ft_options
+        ]
+        run_tool('train', CONFIGS['ft'], '--work-dir', ft_dir,
+                 '--cfg-options', *options)
+        metrics = osp.join(ft_dir, 'test_metrics.json')
+        run_tool('test', CONFIGS['ft'], last_checkpoint(ft_dir),
+                 '--work-dir', osp.join(ft_dir, 'test'), '--out', metrics,
+                 '--out-item', 'metrics', '--cfg-options', *options)
+        with open(metrics) as f:
+            results[row] = json.load(f)
+    return results
+
+
+def results_table(results: Dict[str, dict]) -> str:
+    lines = ['| encoder fine-tuned | top-1 (%) |', '| --- | ---: |']
+    for row, description in ROWS:
+        top1 = results[row]['accuracy/top1']
+        lines.append(f'| {row} ({description}) | {top1:.2f} |')
+    return '\n'.join(lines)
+
+
+def plot(work_dir: str, results: Dict[str, dict], path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    sd_log = [r for r in read_scalars(osp.join(work_dir, 'sd')) if 'loss' in r]
+    for key in ('loss_mae', 'loss_distill'):
+        points = [(r['iter'], r[key]) for r in sd_log if key in r]
+        axes[0].plot(*zip(*points), label=key)
+    axes[0].set(title='Further pre-training, then self-distillation',
+                xlabel='iteration', yscale='log')
+    axes[0].legend()
+    for row, _ in ROWS:
+        log = read_scalars(osp.join(work_dir, f'ft_{row.lower()}'))
+        points = [(r['iter'], r['loss']) for r in log if 'loss' in r]
+        axes[1].plot(*zip(*points), label=row)
+    axes[1].set(title='Fine-tuning loss', xlabel='iteration')
+    axes[1].legend()
+    top1 = [results[row]['accuracy/top1'] for row, _ in ROWS]
+    bars = axes[2].bar([row for row, _ in ROWS], top1,
+                       color=['gray', 'tab:orange', 'tab:green'])
+    axes[2].bar_label(bars, fmt='%.1f')
+    axes[2].set(title='Fashion-MNIST test top-1 (%)',
+                ylim=(min(top1) - 5, max(top1) + 3))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args()
+    start = time.time()
+    work_dir = osp.abspath(args.work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    results = run_pipeline(work_dir, args.seed)
+    table = results_table(results)
+    with open(osp.join(work_dir, 'demo_results.md'), 'w') as f:
+        f.write(table + '\n')
+    figure = osp.join(work_dir, 'demo_results.png')
+    plot(work_dir, results, figure)
+    print(f'\nmmsd demo (seed {args.seed}), {time.time() - start:.0f} s:\n')
+    print(table)
+    print(f'\nWrote {figure} and demo_results.md')
+
+
+if __name__ == '__main__':
+    main()
