@@ -50,6 +50,41 @@ def read_scalars(work_dir: str) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def ensure_initial_model(stage0_dir: str, options: List[str] = ()) -> str:
+    """Train stage 0 unless cached; return its checkpoint."""
+    if not osp.isfile(osp.join(stage0_dir, 'last_checkpoint')):
+        run_tool('train', CONFIGS['stage0'], '--work-dir', stage0_dir,
+                 *(['--cfg-options', *options] if options else []))
+    else:
+        print(f'Stage 0: using the cached initial model in {stage0_dir}')
+    return last_checkpoint(stage0_dir)
+
+
+def self_distill(sd_dir: str, initial: str,
+                 options: List[str] = ()) -> Dict[str, str]:
+    """Stages 1 + 2; return the encoders to fine-tune, by row."""
+    run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir, '--cfg-options',
+             f'model.init_checkpoint={initial}', *options)
+    return dict(
+        FT=initial,
+        FPT=osp.join(sd_dir, 'fpt_backbone.pth'),
+        SD=osp.join(sd_dir, 'sd_backbone.pth'))
+
+
+def finetune_and_test(ft_dir: str, checkpoint: str,
+                      options: List[str] = ()) -> dict:
+    """Stage 3 from ``checkpoint``; return the test metrics."""
+    options = [f'model.backbone_checkpoint={checkpoint}', *options]
+    run_tool('train', CONFIGS['ft'], '--work-dir', ft_dir, '--cfg-options',
+             *options)
+    metrics = osp.join(ft_dir, 'test_metrics.json')
+    run_tool('test', CONFIGS['ft'], last_checkpoint(ft_dir), '--work-dir',
+             osp.join(ft_dir, 'test'), '--out', metrics, '--out-item',
+             'metrics', '--cfg-options', *options)
+    with open(metrics) as f:
+        return json.load(f)
+
+
 def run_pipeline(work_dir: str,
                  seed: int = 0,
                  stage0_options: List[str] = (),
@@ -57,38 +92,17 @@ def run_pipeline(work_dir: str,
                  ft_options: List[str] = ()) -> Dict[str, dict]:
     """Run stages 0-3 and return ``{row: test metrics}``. The options are
     ``--cfg-options`` of each stage."""
-    stage0 = osp.join(work_dir, 'stage0')
-    if not osp.isfile(osp.join(stage0, 'last_checkpoint')):
-        run_tool('train', CONFIGS['stage0'], '--work-dir', stage0,
-                 *(['--cfg-options', *stage0_options]
-                   if stage0_options else []))
-    else:
-        print(f'Stage 0: using the cached initial model in {stage0}')
-    initial = last_checkpoint(stage0)
-    sd_dir = osp.join(work_dir, 'sd')
-    run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir, '--cfg-options',
-             f'model.init_checkpoint={initial}', f'randomness.seed={seed}',
-             *sd_options)
-    encoders = dict(
-        FT=initial,
-        FPT=osp.join(sd_dir, 'fpt_backbone.pth'),
-        SD=osp.join(sd_dir, 'sd_backbone.pth'))
-    results = {}
-    for row, checkpoint in encoders.items():
-        ft_dir = osp.join(work_dir, f'ft_{row.lower()}')
-        options = [
-            f'model.backbone_checkpoint={checkpoint}',
-            f'randomness.seed={seed}', *ft_options
-        ]
-        run_tool('train', CONFIGS['ft'], '--work-dir', ft_dir,
-                 '--cfg-options', *options)
-        metrics = osp.join(ft_dir, 'test_metrics.json')
-        run_tool('test', CONFIGS['ft'], last_checkpoint(ft_dir),
-                 '--work-dir', osp.join(ft_dir, 'test'), '--out', metrics,
-                 '--out-item', 'metrics', '--cfg-options', *options)
-        with open(metrics) as f:
-            results[row] = json.load(f)
-    return results
+    initial = ensure_initial_model(
+        osp.join(work_dir, 'stage0'), stage0_options)
+    seeded = [f'randomness.seed={seed}']
+    encoders = self_distill(
+        osp.join(work_dir, 'sd'), initial, [*seeded, *sd_options])
+    return {
+        row: finetune_and_test(
+            osp.join(work_dir, f'ft_{row.lower()}'), checkpoint,
+            [*seeded, *ft_options])
+        for row, checkpoint in encoders.items()
+    }
 
 
 def results_table(results: Dict[str, dict]) -> str:
@@ -132,11 +146,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--target-root',
+        help='another Fashion-MNIST folder, e.g. the full dataset of '
+        "Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
     start = time.time()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    results = run_pipeline(work_dir, args.seed)
+    sd_options, ft_options = [], []
+    if args.target_root:
+        root = args.target_root
+        sd_options = [f'train_dataloader.dataset.data_root={root}']
+        ft_options = [
+            f'{loader}.dataset.data_root={root}'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')
+        ]
+    results = run_pipeline(
+        work_dir, args.seed, sd_options=sd_options, ft_options=ft_options)
     table = results_table(results)
     with open(osp.join(work_dir, 'demo_results.md'), 'w') as f:
         f.write(table + '\n')
