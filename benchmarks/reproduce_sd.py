@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(
-    __file__))), 'tools'))
+sys.path.insert(
+    0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools'))
 import run_demo  # noqa: E402
 
 
@@ -55,9 +55,13 @@ def run_one(work_dir: str, initial: str, per_class: int, seed: int,
     root = osp.join(work_dir, f'n{per_class}_seed{seed}')
     ft = ft_options(ft_iters, seed, per_class)
     records = [
-        dict(per_class=per_class, seed=seed, steps=0, row='FT',
-             top1=run_demo.finetune_and_test(
-                 osp.join(root, 'ft'), initial, ft)['accuracy/top1'])
+        dict(
+            per_class=per_class,
+            seed=seed,
+            steps=0,
+            row='FT',
+            top1=run_demo.finetune_and_test(osp.join(root, 'ft'), initial,
+                                            ft)['accuracy/top1'])
     ]
     for steps in steps_list:
         encoders = run_demo.self_distill(
@@ -65,11 +69,14 @@ def run_one(work_dir: str, initial: str, per_class: int, seed: int,
             sd_options(steps, seed, per_class))
         for row in ('FPT', 'SD'):
             metrics = run_demo.finetune_and_test(
-                osp.join(root, f'ft_{row.lower()}_{steps}'), encoders[row],
-                ft)
+                osp.join(root, f'ft_{row.lower()}_{steps}'), encoders[row], ft)
             records.append(
-                dict(per_class=per_class, seed=seed, steps=steps, row=row,
-                     top1=metrics['accuracy/top1']))
+                dict(
+                    per_class=per_class,
+                    seed=seed,
+                    steps=steps,
+                    row=row,
+                    top1=metrics['accuracy/top1']))
     return records
 
 
@@ -122,16 +129,21 @@ def plot(records: list, sizes: list, steps_list: list, path: str) -> None:
             ] for steps in steps_list]
             ax.errorbar(
                 steps_list, [np.mean(s) for s in stats],
-                yerr=[np.std(s) for s in stats], label=row, color=color,
-                marker='o', capsize=3)
+                yerr=[np.std(s) for s in stats],
+                label=row,
+                color=color,
+                marker='o',
+                capsize=3)
         ft = [
             r['top1'] for r in records
             if r['per_class'] == per_class and r['row'] == 'FT'
         ]
         ax.axhline(np.mean(ft), color='gray', ls='--', label='FT')
-        ax.set(title=f'{10 * per_class} target images',
-               xlabel='further pre-training steps S', xscale='log',
-               ylabel='fine-tuned test top-1 (%)')
+        ax.set(
+            title=f'{10 * per_class} target images',
+            xlabel='further pre-training steps S',
+            xscale='log',
+            ylabel='fine-tuned test top-1 (%)')
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -140,15 +152,22 @@ def plot(records: list, sizes: list, steps_list: list, path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/benchmark')
-    parser.add_argument('--sizes', type=int, nargs='+', default=[50, 200],
-                        help='target images per class (10 classes)')
+    parser.add_argument(
+        '--sizes',
+        type=int,
+        nargs='+',
+        default=[50, 200],
+        help='target images per class (10 classes)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--steps', type=int, nargs='+',
-                        default=[100, 500, 1500])
+    parser.add_argument(
+        '--steps', type=int, nargs='+', default=[100, 500, 1500])
     parser.add_argument('--main-steps', type=int, default=500)
     parser.add_argument('--ft-iters', type=int, default=500)
-    parser.add_argument('--workers', type=int, default=2,
-                        help='(size, seed) jobs run in parallel')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=2,
+        help='(size, seed) jobs run in parallel')
     args = parser.parse_args()
     start = time.time()
     work_dir = osp.abspath(args.work_dir)
@@ -158,8 +177,7 @@ def main() -> None:
     with ThreadPoolExecutor(args.workers) as pool:
         futures = [
             pool.submit(run_one, work_dir, initial, per_class, seed,
-                        args.steps, args.ft_iters)
-            for per_class, seed in jobs
+                        args.steps, args.ft_iters) for per_class, seed in jobs
         ]
         records = [r for future in futures for r in future.result()]
     with open(osp.join(work_dir, 'results.json'), 'w') as f:

@@ -11,17 +11,17 @@ import torch
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 torch.set_num_threads(1)
 
-import mmsd  # noqa: E402,F401
 from mmengine.config import Config  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
+
+import mmsd  # noqa: E402,F401
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_MAE = osp.join(REPO, 'tests', 'data', 'tiny_mae.py')
 TINY_FT = osp.join(REPO, 'tests', 'data', 'tiny_ft.py')
 SD_CONFIG = osp.join(REPO, 'configs', 'sd_vit-b_cub.py')
-FPT_CONFIG = osp.join(
-    REPO, 'configs', 'further_pretrain',
-    'fpt_vit-b-p16_mae-in1k_1xb64-20k_cub.py')
+FPT_CONFIG = osp.join(REPO, 'configs', 'further_pretrain',
+                      'fpt_vit-b-p16_mae-in1k_1xb64-20k_cub.py')
 FT_CONFIG = osp.join(REPO, 'configs', 'finetune',
                      'ft_vit-b-p16_sd_1xb32-10k_cub.py')
 
@@ -40,22 +40,37 @@ def two_stage_options(further: int, distill: int) -> dict:
     total = further + distill
     return {
         'param_scheduler': [
-            dict(type='LinearLR', start_factor=1.0, end_factor=0.5,
-                 by_epoch=False, begin=0, end=further),
-            dict(type='LinearLR', start_factor=1.0, end_factor=0.5,
-                 by_epoch=False, begin=further, end=total),
+            dict(
+                type='LinearLR',
+                start_factor=1.0,
+                end_factor=0.5,
+                by_epoch=False,
+                begin=0,
+                end=further),
+            dict(
+                type='LinearLR',
+                start_factor=1.0,
+                end_factor=0.5,
+                by_epoch=False,
+                begin=further,
+                end=total),
         ],
-        'train_cfg.max_iters': total,
+        'train_cfg.max_iters':
+        total,
         'custom_hooks': [
             dict(type='SelfDistillStageHook', switch_iter=further),
-            dict(type='ExportBackboneHook',
-                 sources=dict(sd_backbone='backbone.',
-                              fpt_backbone='teacher.')),
+            dict(
+                type='ExportBackboneHook',
+                sources=dict(sd_backbone='backbone.',
+                             fpt_backbone='teacher.')),
         ],
     }
 
 
-def write_images(root: str, classes=('a', 'b'), per_class=6, size=40,
+def write_images(root: str,
+                 classes=('a', 'b'),
+                 per_class=6,
+                 size=40,
                  seed=0) -> str:
     """Write random RGB PNGs as ``root/<class>/<i>.png``."""
     import cv2

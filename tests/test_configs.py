@@ -5,10 +5,9 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO, SD_CONFIG
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
-
-from conftest import REPO, SD_CONFIG
 
 CONFIGS = sorted(
     path for path in glob.glob(
@@ -18,8 +17,7 @@ CONFIGS = sorted(
 
 def test_every_dataset_and_size_has_three_stages():
     names = {osp.basename(path) for path in CONFIGS}
-    for data in ('cub', 'aircraft', 'dtd', 'flowers102', 'dogs',
-                 'chest-xray'):
+    for data in ('cub', 'aircraft', 'dtd', 'flowers102', 'dogs', 'chest-xray'):
         assert f'fpt_vit-b-p16_mae-in1k_1xb64-20k_{data}.py' in names
         assert f'sd_vit-b-p16_mae-in1k_1xb64-2x20k_{data}.py' in names
         assert f'ft_vit-b-p16_sd_1xb32-10k_{data}.py' in names

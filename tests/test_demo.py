@@ -4,7 +4,6 @@ import os.path as osp
 import sys
 
 import torch
-
 from conftest import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools'))

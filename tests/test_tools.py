@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import torch
-
 from conftest import (FT_CONFIG, REPO, SD_CONFIG, TINY_FT, tiny_config,
                       two_stage_options, write_images)
 
@@ -41,8 +40,7 @@ def sd_config(tmp_path, image_root, init_checkpoint, **options) -> str:
     return path
 
 
-def test_train_export_finetune_and_test(tmp_path, image_root,
-                                        init_checkpoint):
+def test_train_export_finetune_and_test(tmp_path, image_root, init_checkpoint):
     work = tmp_path / 'sd'
     run(sys.executable, 'tools/train.py',
         sd_config(tmp_path, image_root, init_checkpoint), '--work-dir',
@@ -83,8 +81,11 @@ def test_train_export_finetune_and_test(tmp_path, image_root,
 
 def test_missing_dataset_says_where_to_put_it():
     result = run(
-        sys.executable, 'tools/train.py', 'configs/sd_vit-b_cub.py',
-        '--cfg-options', 'train_dataloader.dataset.data_root=data/nowhere',
+        sys.executable,
+        'tools/train.py',
+        'configs/sd_vit-b_cub.py',
+        '--cfg-options',
+        'train_dataloader.dataset.data_root=data/nowhere',
         check=False)
     assert result.returncode != 0
     assert "the CUB dataset is not at data_root='data/nowhere'" in \
@@ -97,9 +98,12 @@ def test_corrupt_image_is_named(tmp_path, init_checkpoint):
     with open(osp.join(root, 'a', 'broken.png'), 'wb') as f:
         f.write(b'\x89PNG not really')
     result = run(
-        sys.executable, 'tools/train.py',
+        sys.executable,
+        'tools/train.py',
         sd_config(tmp_path, str(tmp_path / 'data'), init_checkpoint),
-        '--work-dir', str(tmp_path / 'work'), check=False)
+        '--work-dir',
+        str(tmp_path / 'work'),
+        check=False)
     assert result.returncode != 0
     assert 'failed to load image' in result.stderr
     assert 'broken.png' in result.stderr
@@ -109,9 +113,13 @@ def test_corrupt_image_is_named(tmp_path, init_checkpoint):
 def test_dist_train_two_cpu_processes(tmp_path, image_root, init_checkpoint):
     work = tmp_path / 'dist'
     result = run(
-        'bash', 'tools/dist_train.sh',
-        sd_config(tmp_path, image_root, init_checkpoint), '2', '--work-dir',
-        str(work), timeout=900)
+        'bash',
+        'tools/dist_train.sh',
+        sd_config(tmp_path, image_root, init_checkpoint),
+        '2',
+        '--work-dir',
+        str(work),
+        timeout=900)
     log = result.stdout + result.stderr
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # MMEngine's name for the world size

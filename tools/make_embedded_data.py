@@ -22,10 +22,11 @@ def write_idx(folder: str, prefix: str, images: np.ndarray,
     os.makedirs(folder, exist_ok=True)
     n, h, w = images.shape
     files = {
-        'images-idx3-ubyte': struct.pack('>IIII', 2051, n, h, w) +
+        'images-idx3-ubyte':
+        struct.pack('>IIII', 2051, n, h, w) +
         images.astype(np.uint8).tobytes(),
-        'labels-idx1-ubyte': struct.pack('>II', 2049, n) +
-        labels.astype(np.uint8).tobytes(),
+        'labels-idx1-ubyte':
+        struct.pack('>II', 2049, n) + labels.astype(np.uint8).tobytes(),
     }
     for kind, payload in files.items():
         path = osp.join(folder, f'{prefix}-{kind}.gz')
@@ -44,7 +45,9 @@ def main() -> None:
     for split, count, prefix in (('train', args.train_per_class, 'train'),
                                  ('test', args.test_per_class, 't10k')):
         data = IdxImageDataset(
-            args.fashion_root, split=split, num_per_class=count,
+            args.fashion_root,
+            split=split,
+            num_per_class=count,
             lazy_init=True).load_data_list()
         write_idx(
             osp.join(args.out, 'fashion_mnist'), prefix,

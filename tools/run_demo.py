@@ -44,8 +44,8 @@ def last_checkpoint(work_dir: str) -> str:
 
 def read_scalars(work_dir: str) -> List[dict]:
     """The training log of the latest run in ``work_dir``."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                     'scalars.json')))
+    runs = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     with open(runs[-1]) as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -85,11 +85,13 @@ def finetune_and_test(ft_dir: str, checkpoint: str,
         return json.load(f)
 
 
-def run_pipeline(work_dir: str,
-                 seed: int = 0,
-                 stage0_options: List[str] = (),
-                 sd_options: List[str] = (),
-                 ft_options: List[str] = ()) -> Dict[str, dict]:
+def run_pipeline(
+    work_dir: str,
+    seed: int = 0,
+    stage0_options: List[str] = (),
+    sd_options: List[str] = (),
+    ft_options: List[str] = ()
+) -> Dict[str, dict]:
     """Run stages 0-3 and return ``{row: test metrics}``. The options are
     ``--cfg-options`` of each stage."""
     initial = ensure_initial_model(
@@ -98,7 +100,8 @@ def run_pipeline(work_dir: str,
     encoders = self_distill(
         osp.join(work_dir, 'sd'), initial, [*seeded, *sd_options])
     return {
-        row: finetune_and_test(
+        row:
+        finetune_and_test(
             osp.join(work_dir, f'ft_{row.lower()}'), checkpoint,
             [*seeded, *ft_options])
         for row, checkpoint in encoders.items()
@@ -123,8 +126,10 @@ def plot(work_dir: str, results: Dict[str, dict], path: str) -> None:
     for key in ('loss_mae', 'loss_distill'):
         points = [(r['iter'], r[key]) for r in sd_log if key in r]
         axes[0].plot(*zip(*points), label=key)
-    axes[0].set(title='Further pre-training, then self-distillation',
-                xlabel='iteration', yscale='log')
+    axes[0].set(
+        title='Further pre-training, then self-distillation',
+        xlabel='iteration',
+        yscale='log')
     axes[0].legend()
     for row, _ in ROWS:
         log = read_scalars(osp.join(work_dir, f'ft_{row.lower()}'))
@@ -133,11 +138,13 @@ def plot(work_dir: str, results: Dict[str, dict], path: str) -> None:
     axes[1].set(title='Fine-tuning loss', xlabel='iteration')
     axes[1].legend()
     top1 = [results[row]['accuracy/top1'] for row, _ in ROWS]
-    bars = axes[2].bar([row for row, _ in ROWS], top1,
+    bars = axes[2].bar([row for row, _ in ROWS],
+                       top1,
                        color=['gray', 'tab:orange', 'tab:green'])
     axes[2].bar_label(bars, fmt='%.1f')
-    axes[2].set(title='Fashion-MNIST test top-1 (%)',
-                ylim=(min(top1) - 5, max(top1) + 3))
+    axes[2].set(
+        title='Fashion-MNIST test top-1 (%)',
+        ylim=(min(top1) - 5, max(top1) + 3))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 

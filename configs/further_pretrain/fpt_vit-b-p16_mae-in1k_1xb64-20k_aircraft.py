@@ -1,4 +1,4 @@
-# Stage 1: MAE further pre-training of ViT-B-P16 on aircraft (official recipe).
+# Stage 1: MAE further pre-training of ViT-B/16 on FGVC-Aircraft.
 _base_ = [
     '../_base_/models/mae_vit-b-p16.py',
     '../_base_/datasets/aircraft_mae.py',

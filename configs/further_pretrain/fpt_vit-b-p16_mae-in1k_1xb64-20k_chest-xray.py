@@ -1,4 +1,4 @@
-# Stage 1: MAE further pre-training of ViT-B-P16 on chest-xray (official recipe).
+# Stage 1: MAE further pre-training of ViT-B/16 on Chest X-ray.
 _base_ = [
     '../_base_/models/mae_vit-b-p16.py',
     '../_base_/datasets/chest-xray_mae.py',

@@ -1,4 +1,4 @@
-# Stage 1: MAE further pre-training of ViT-B-P16 on cub (official recipe).
+# Stage 1: MAE further pre-training of ViT-B/16 on CUB-200-2011.
 _base_ = [
     '../_base_/models/mae_vit-b-p16.py',
     '../_base_/datasets/cub_mae.py',

@@ -6,12 +6,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-
 from mmpretrain.registry import DATASETS
 
-FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress',
-                         'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
-                         'Ankle boot')
+FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+                         'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 
 
@@ -72,8 +70,7 @@ class IdxImageDataset(BaseDataset):
             **kwargs)
 
     def _find(self, kind: str) -> str:
-        stem = osp.join(self.data_root,
-                        f'{self.PREFIXES[self.split]}-{kind}')
+        stem = osp.join(self.data_root, f'{self.PREFIXES[self.split]}-{kind}')
         for path in (stem, stem + '.gz'):
             if osp.isfile(path):
                 return path
@@ -91,8 +88,9 @@ class IdxImageDataset(BaseDataset):
             rng = np.random.default_rng(self.subset_seed)
             indices = np.sort(
                 np.concatenate([
-                    rng.permutation(np.flatnonzero(labels == label))
-                    [:self.num_per_class] for label in np.unique(labels)
+                    rng.permutation(
+                        np.flatnonzero(labels == label))[:self.num_per_class]
+                    for label in np.unique(labels)
                 ]))
         return [
             dict(

@@ -71,12 +71,11 @@ def read_state_dict(filename: str,
     if not isinstance(checkpoint, dict):
         raise RuntimeError(f'The {what} file {filename!r} holds a '
                            f'{type(checkpoint).__name__}, not a state dict.')
-    state_dict = checkpoint.get('state_dict', checkpoint.get('model',
-                                                             checkpoint))
-    tensors = OrderedDict((key[len(prefix):], value)
-                          for key, value in state_dict.items()
-                          if key.startswith(prefix)
-                          and isinstance(value, torch.Tensor))
+    state_dict = checkpoint.get('state_dict',
+                                checkpoint.get('model', checkpoint))
+    tensors = OrderedDict(
+        (key[len(prefix):], value) for key, value in state_dict.items()
+        if key.startswith(prefix) and isinstance(value, torch.Tensor))
     if not tensors:
         found = sorted({key.split('.')[0] + '.' for key in state_dict})
         raise KeyError(f'The {what} file {filename!r} has no weights under '

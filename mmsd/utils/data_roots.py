@@ -8,14 +8,19 @@ from mmengine.config import Config
 # Where each dataset must be unpacked; README.md "Data preparation" has the
 # full layouts.
 DATASET_HINTS = {
-    'CUB': 'extract CUB_200_2011.tgz so that <data_root>/images.txt exists',
-    'FGVCAircraft': 'extract fgvc-aircraft-2013b.tar.gz and point data_root '
+    'CUB':
+    'extract CUB_200_2011.tgz so that <data_root>/images.txt exists',
+    'FGVCAircraft':
+    'extract fgvc-aircraft-2013b.tar.gz and point data_root '
     'at its data/ folder (images/, images_variant_trainval.txt)',
-    'DTD': 'extract dtd-r1.0.1.tar.gz so that <data_root>/images/ and '
+    'DTD':
+    'extract dtd-r1.0.1.tar.gz so that <data_root>/images/ and '
     '<data_root>/imdb/imdb.mat exist',
-    'Flowers102': 'put 102flowers.tgz (extracted jpg/), imagelabels.mat and '
+    'Flowers102':
+    'put 102flowers.tgz (extracted jpg/), imagelabels.mat and '
     'setid.mat in <data_root>',
-    'CustomDataset': 'lay the images out as <data_root>/<split>/<class>/'
+    'CustomDataset':
+    'lay the images out as <data_root>/<split>/<class>/'
     '<image> (one sub-folder per class)',
 }
 
@@ -56,8 +61,8 @@ def check_data_roots(cfg: Config, loaders: Tuple[str, ...] = None) -> None:
             continue
         if osp.isdir(root):
             continue
-        hint = DATASET_HINTS.get(dataset_type.split('.')[-1],
-                                 DATASET_HINTS['CustomDataset'])
+        hint = DATASET_HINTS.get(
+            dataset_type.split('.')[-1], DATASET_HINTS['CustomDataset'])
         raise FileNotFoundError(
             f'{loader}: the {dataset_type} dataset is not at data_root='
             f'{root!r} (resolved to {osp.abspath(root)!r}). Download it and '

@@ -34,5 +34,4 @@ val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_evaluator = val_evaluator
 
 default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=1, max_keep_ckpts=-1))
+    logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=-1))

@@ -36,5 +36,4 @@ train_dataloader = dict(
         pipeline=mae_pipeline))
 
 default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=1, max_keep_ckpts=-1))
+    logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=-1))

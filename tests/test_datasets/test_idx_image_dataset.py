@@ -4,10 +4,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
-
 from conftest import REPO
-from mmsd.datasets import (DIGIT_CLASSES, FASHION_MNIST_CLASSES,
-                           IdxImageDataset)
+
+from mmsd.datasets import DIGIT_CLASSES, FASHION_MNIST_CLASSES, IdxImageDataset
 
 FASHION = osp.join(REPO, 'demo_data', 'fashion_mnist')
 DIGITS = osp.join(REPO, 'demo_data', 'mnist_digits')

@@ -3,10 +3,10 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import SD_CONFIG, tiny_config, two_stage_options
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from conftest import SD_CONFIG, tiny_config, two_stage_options
 from mmsd.utils import read_state_dict
 
 
@@ -23,13 +23,21 @@ class RecordHook(Hook):
             distill=model.distill_enabled,
             lr=runner.optim_wrapper.get_lr()['lr'][0],
             opt_state=len(runner.optim_wrapper.optimizer.state),
-            backbone={k: v.clone()
-                      for k, v in model.backbone.state_dict().items()},
-            teacher={k: v.clone()
-                     for k, v in model.teacher.state_dict().items()})
+            backbone={
+                k: v.clone()
+                for k, v in model.backbone.state_dict().items()
+            },
+            teacher={
+                k: v.clone()
+                for k, v in model.teacher.state_dict().items()
+            })
 
 
-def make_runner(image_root, init_checkpoint, work_dir, further=2, distill=2,
+def make_runner(image_root,
+                init_checkpoint,
+                work_dir,
+                further=2,
+                distill=2,
                 **options) -> Runner:
     cfg = tiny_config(
         SD_CONFIG, **two_stage_options(further, distill), **{
@@ -82,7 +90,11 @@ def test_resume_before_at_and_after_switch_is_exact(image_root,
     make_runner(image_root, init_checkpoint, full, distill=3).train()
     resumed = tmp_path / 'resumed'
     make_runner(
-        image_root, init_checkpoint, resumed, distill=3, resume=True,
+        image_root,
+        init_checkpoint,
+        resumed,
+        distill=3,
+        resume=True,
         load_from=str(full / f'iter_{resume_iter}.pth')).train()
     expected = read_state_dict(str(full / 'iter_5.pth'))
     actual = read_state_dict(str(resumed / 'iter_5.pth'))
@@ -93,10 +105,8 @@ def test_resume_before_at_and_after_switch_is_exact(image_root,
 
 def test_teacher_checkpoint_skips_stage_one(image_root, init_checkpoint,
                                             tmp_path):
-    runner = make_runner(
-        image_root, init_checkpoint, tmp_path, **{
-            'model.teacher_checkpoint': init_checkpoint
-        })
+    runner = make_runner(image_root, init_checkpoint, tmp_path,
+                         **{'model.teacher_checkpoint': init_checkpoint})
     record = RecordHook()
     runner.register_hook(record)
     runner.train()
@@ -118,7 +128,8 @@ def test_nan_loss_stops_with_a_clear_error(image_root, init_checkpoint,
     runner = make_runner(image_root, init_checkpoint, tmp_path)
     runner.model.head.loss = lambda *args, **kwargs: torch.tensor(
         float('nan'), requires_grad=True)
-    with pytest.raises(FloatingPointError,
-                       match='Iteration 1: the loss is not finite '
-                       r'\(loss=nan, loss_mae=nan\)'):
+    with pytest.raises(
+            FloatingPointError,
+            match='Iteration 1: the loss is not finite '
+            r'\(loss=nan, loss_mae=nan\)'):
         runner.train()

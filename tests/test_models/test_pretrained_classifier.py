@@ -1,9 +1,9 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
+from conftest import FT_CONFIG, TINY_FT, tiny_config
 from mmpretrain.registry import MODELS
 
-from conftest import FT_CONFIG, TINY_FT, tiny_config
 from mmsd.models import CheckpointMismatchError
 from mmsd.utils import export_backbone, read_state_dict
 
@@ -40,8 +40,9 @@ def test_dropout_head_is_active_in_training_only(init_checkpoint):
 
 
 def test_mismatched_backbone_is_an_error(init_checkpoint):
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'backbone file .*init.pth.*\n.*missing keys'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'backbone file .*init.pth.*\n.*missing keys'):
         build_classifier(
             backbone_checkpoint=init_checkpoint,
             backbone=dict(out_type='avg_featmap', final_norm=False))

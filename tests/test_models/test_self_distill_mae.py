@@ -1,8 +1,8 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
-
 from conftest import build_tiny_mae
+
 from mmsd.models import CheckpointMismatchError, SelfDistillMAE
 from mmsd.utils import read_state_dict
 
@@ -127,9 +127,10 @@ def test_teacher_with_wrong_shapes(init_checkpoint, tmp_path):
     state['backbone.cls_token'] = torch.zeros(1, 1, 32)
     path = str(tmp_path / 'shape.pth')
     torch.save(dict(state_dict=state), path)
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'cls_token \(1, 1, 32\) in file vs '
-                       r'\(1, 1, 64\)'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'cls_token \(1, 1, 32\) in file vs '
+            r'\(1, 1, 64\)'):
         build_sd(init_checkpoint, teacher_checkpoint=path)
 
 
@@ -140,6 +141,8 @@ def test_teacher_file_that_is_not_a_checkpoint(init_checkpoint, tmp_path):
         build_sd(init_checkpoint, teacher_checkpoint=str(path))
     other = str(tmp_path / 'other.pth')
     torch.save(dict(state_dict=dict(encoder=torch.zeros(1))), other)
-    with pytest.raises(KeyError, match="no weights under the prefix "
-                       "'backbone.'.*'encoder.'"):
+    with pytest.raises(
+            KeyError,
+            match="no weights under the prefix "
+            "'backbone.'.*'encoder.'"):
         build_sd(init_checkpoint, teacher_checkpoint=other)

@@ -33,11 +33,12 @@ def test_arbitrary_callables_are_still_refused(tmp_path):
 def test_export_backbone_roundtrip(tmp_path):
     src = tmp_path / 'train.pth'
     torch.save(
-        dict(state_dict={
-            'backbone.a': torch.ones(2),
-            'teacher.a': torch.zeros(2),
-            'neck.b': torch.ones(1)
-        }), src)
+        dict(
+            state_dict={
+                'backbone.a': torch.ones(2),
+                'teacher.a': torch.zeros(2),
+                'neck.b': torch.ones(1)
+            }), src)
     dst = str(tmp_path / 'teacher.pth')
     assert export_backbone(str(src), dst, 'teacher.') == 1
     exported = torch.load(dst, weights_only=True)

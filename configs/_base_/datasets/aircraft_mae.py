@@ -3,4 +3,7 @@
 _base_ = './mae_224.py'
 
 train_dataloader = dict(
-    dataset=dict(type='FGVCAircraft', data_root='data/fgvc-aircraft-2013b/data', split='trainval'))
+    dataset=dict(
+        type='FGVCAircraft',
+        data_root='data/fgvc-aircraft-2013b/data',
+        split='trainval'))

@@ -4,4 +4,6 @@
 _base_ = './mae_224.py'
 
 train_dataloader = dict(
-    dataset=dict(type='CustomDataset', data_root='data/chest_xray', data_prefix='train'))
+    dataset=dict(
+        type='CustomDataset', data_root='data/chest_xray',
+        data_prefix='train'))

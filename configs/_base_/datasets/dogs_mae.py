@@ -4,4 +4,7 @@
 _base_ = './mae_224.py'
 
 train_dataloader = dict(
-    dataset=dict(type='CustomDataset', data_root='data/stanford_dogs', data_prefix='train'))
+    dataset=dict(
+        type='CustomDataset',
+        data_root='data/stanford_dogs',
+        data_prefix='train'))

@@ -3,4 +3,5 @@
 _base_ = './mae_224.py'
 
 train_dataloader = dict(
-    dataset=dict(type='Flowers102', data_root='data/flowers102', split='trainval'))
+    dataset=dict(
+        type='Flowers102', data_root='data/flowers102', split='trainval'))

@@ -5,8 +5,8 @@ from typing import Dict
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-
 from mmpretrain.registry import HOOKS
+
 from mmsd.utils import save_backbone
 from ..utils import get_ori_model
 

@@ -3,7 +3,6 @@ import math
 from typing import Optional
 
 from mmengine.hooks import Hook
-
 from mmpretrain.registry import HOOKS
 
 

@@ -3,7 +3,6 @@ from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
-
 from mmpretrain.registry import HOOKS
 
 

@@ -3,8 +3,8 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-
 from mmpretrain.registry import HOOKS
+
 from ..utils import get_ori_model
 
 

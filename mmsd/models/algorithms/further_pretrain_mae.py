@@ -2,10 +2,10 @@
 from typing import Dict, List, Optional
 
 import torch
-
 from mmpretrain.models import MAE
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
 from ..utils import load_checked
 
 

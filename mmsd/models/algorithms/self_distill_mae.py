@@ -3,9 +3,9 @@ import copy
 from typing import Dict, List, Optional
 
 import torch
-
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
 from ..utils import freeze, load_checked
 from .further_pretrain_mae import FurtherPretrainMAE
 

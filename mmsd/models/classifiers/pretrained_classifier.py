@@ -3,6 +3,7 @@ from typing import Optional, Sequence
 
 from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
+
 from ..utils import load_checked
 
 

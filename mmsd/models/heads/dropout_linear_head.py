@@ -2,10 +2,9 @@
 from typing import Tuple
 
 import torch
-from torch import nn
-
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
+from torch import nn
 
 
 @MODELS.register_module()
