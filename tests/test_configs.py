@@ -31,7 +31,13 @@ def test_config_builds_model(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpretrain'
     assert 'mmsd' in cfg.custom_imports['imports']
-    with torch.device('meta'):
+    try:
+        with torch.device('meta'):
+            model = MODELS.build(cfg.model)
+    except RuntimeError as err:
+        # MMPretrain's ResNet calls Tensor.item() in __init__, which the
+        # meta device cannot answer; such models are built on the CPU.
+        assert 'meta' in str(err), err
         model = MODELS.build(cfg.model)
     assert type(model).__name__ == cfg.model.type
     assert sum(p.numel() for p in model.parameters()) > 0

@@ -3,8 +3,9 @@ from .export_backbone_hook import ExportBackboneHook
 from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
 from .self_distill_stage_hook import SelfDistillStageHook
+from .svd_basis_hook import SVDBasisHook
 
 __all__ = [
     'ExportBackboneHook', 'FiniteLossHook', 'RandomStateHook',
-    'SelfDistillStageHook'
+    'SelfDistillStageHook', 'SVDBasisHook'
 ]

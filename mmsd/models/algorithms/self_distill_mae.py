@@ -1,17 +1,16 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-import copy
 from typing import Dict, List, Optional
 
 import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils import freeze, load_checked
+from ..utils import FrozenTeacherMixin
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
 @MODELS.register_module()
-class SelfDistillMAE(FurtherPretrainMAE):
+class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
     """MAE with self-distillation towards a frozen further-pre-trained
     encoder.
 
@@ -42,7 +41,7 @@ class SelfDistillMAE(FurtherPretrainMAE):
                  teacher_checkpoint: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        self.teacher = freeze(MODELS.build(copy.deepcopy(kwargs['backbone'])))
+        self.build_teacher(kwargs['backbone'])
         self.distill_head = MODELS.build(distill_head)
         self.teacher_checkpoint = teacher_checkpoint
         self.distill_enabled = False
@@ -51,11 +50,7 @@ class SelfDistillMAE(FurtherPretrainMAE):
         """Load the initial student and, if given, the teacher."""
         super().init_weights()
         if self.teacher_checkpoint is not None:
-            load_checked(
-                self.teacher,
-                self.teacher_checkpoint,
-                'backbone.',
-                what='teacher')
+            self.load_teacher(self.teacher_checkpoint, 'backbone.')
             self.distill_enabled = True
 
     def start_distill(self) -> None:
@@ -64,12 +59,6 @@ class SelfDistillMAE(FurtherPretrainMAE):
         self.teacher.load_state_dict(self.backbone.state_dict())
         self.load_initial_weights()
         self.distill_enabled = True
-
-    def train(self, mode: bool = True) -> 'SelfDistillMAE':
-        """Set train mode on the student; the teacher stays in eval mode."""
-        super().train(mode)
-        self.teacher.eval()
-        return self
 
     def get_extra_state(self) -> torch.Tensor:
         # A tensor, so that MMEngine can broadcast the state dict.

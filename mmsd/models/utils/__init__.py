@@ -1,5 +1,13 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .checked_load import CheckpointMismatchError, load_checked
 from .freeze import freeze
+from .frozen_teacher import FrozenTeacherMixin, build_backbone
+from .pooled_feature import feature_dim, pooled_feature
+from .svd_basis import (compute_svd_basis, load_svd_basis, project,
+                        save_svd_basis)
 
-__all__ = ['CheckpointMismatchError', 'freeze', 'load_checked']
+__all__ = [
+    'CheckpointMismatchError', 'FrozenTeacherMixin', 'build_backbone',
+    'compute_svd_basis', 'feature_dim', 'freeze', 'load_checked',
+    'load_svd_basis', 'pooled_feature', 'project', 'save_svd_basis'
+]
