@@ -4,8 +4,9 @@ from typing import Dict, List, Optional
 import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
 
-from ..utils import FrozenTeacherMixin
+from ..utils import FrozenTeacherMixin, cls_only_last_layer
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
@@ -33,18 +34,31 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         teacher_checkpoint (str, optional): Checkpoint of the further
             pre-trained encoder (``backbone.*`` keys: a training checkpoint or
             one written by ``tools/export_backbone.py``). Defaults to None.
+        cls_only_last_block (bool, optional): Compute the last block of the
+            unmasked passes for the class token only (exact, less work).
+            Defaults to None: on when the distilled representation is the
+            class token.
         **kwargs: Arguments of :class:`FurtherPretrainMAE`.
     """
 
     def __init__(self,
                  distill_head: dict = dict(type='SelfDistillHead'),
                  teacher_checkpoint: Optional[str] = None,
+                 cls_only_last_block: Optional[bool] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.build_teacher(kwargs['backbone'])
         self.distill_head = MODELS.build(distill_head)
         self.teacher_checkpoint = teacher_checkpoint
         self.distill_enabled = False
+        cls_token = self.distill_head.representation == 'cls_token'
+        if cls_only_last_block and not cls_token:
+            raise ValueError(
+                'SelfDistillMAE: cls_only_last_block=True needs '
+                "distill_head.representation='cls_token', got "
+                f'{self.distill_head.representation!r}.')
+        self.cls_only_last_block = (
+            cls_token if cls_only_last_block is None else cls_only_last_block)
 
     def init_weights(self) -> None:
         """Load the initial student and, if given, the teacher."""
@@ -72,8 +86,17 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         """``loss_mae``, plus ``loss_distill`` once distillation is on."""
         losses = super().loss(inputs, data_samples, **kwargs)
         if self.distill_enabled:
-            student = self.backbone(inputs, mask=None)[-1]
+            student = self.unmasked_tokens(self.backbone, inputs)
             with torch.no_grad():
-                teacher = self.teacher(inputs, mask=None)[-1]
+                teacher = self.unmasked_tokens(self.teacher, inputs)
             losses['loss_distill'] = self.distill_head.loss(student, teacher)
         return losses
+
+    def unmasked_tokens(self, encoder: nn.Module,
+                        inputs: torch.Tensor) -> torch.Tensor:
+        """Final-norm tokens of an unmasked pass: ``(B, L, C)``, or
+        ``(B, 1, C)`` (class token) with ``cls_only_last_block``."""
+        if not self.cls_only_last_block:
+            return encoder(inputs, mask=None)[-1]
+        with cls_only_last_layer(encoder):
+            return encoder(inputs, mask=None)[-1]
