@@ -2,6 +2,7 @@
 import math
 from typing import Optional
 
+import torch
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
@@ -23,7 +24,8 @@ class FiniteLossHook(Hook):
         if not outputs:
             return
         losses = {
-            key: float(value)
+            key: float(
+                value.detach() if isinstance(value, torch.Tensor) else value)
             for key, value in outputs.items() if 'loss' in key
         }
         if all(math.isfinite(value) for value in losses.values()):
