@@ -2,6 +2,8 @@
 """Shared fixtures: tiny models, generated images and initial checkpoints."""
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -33,6 +35,27 @@ def tiny_config(config: str, overrides: str = TINY_MAE, **options) -> Config:
     cfg.merge_from_dict(Config.fromfile(overrides).to_dict())
     cfg.merge_from_dict(options)
     return cfg
+
+
+def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
+    """Run a command from the repository root as a user would: one thread,
+    the venv's python first on PATH. Fails with its output unless
+    ``check=False``."""
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    result = subprocess.run(
+        args,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f'{args} failed:\n{result.stdout[-3000:]}\n'
+                             f'{result.stderr[-3000:]}')
+    return result
 
 
 def two_stage_options(further: int, distill: int) -> dict:

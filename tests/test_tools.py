@@ -1,32 +1,12 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """The tools run as a user runs them: subprocesses on tiny CPU configs."""
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import (FT_CONFIG, REPO, SD_CONFIG, TINY_FT, tiny_config,
+from conftest import (FT_CONFIG, SD_CONFIG, TINY_FT, run, tiny_config,
                       two_stage_options, write_images)
-
-
-def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ,
-        OMP_NUM_THREADS='1',
-        PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
-    result = subprocess.run(
-        args,
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f'{args} failed:\n{result.stdout[-3000:]}\n'
-                             f'{result.stderr[-3000:]}')
-    return result
 
 
 def sd_config(tmp_path, image_root, init_checkpoint, **options) -> str:

@@ -1,15 +1,13 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """KDEP's tools run as a user runs them: subprocesses on a tiny CPU config
 (the offline Fashion-MNIST config on 100 embedded images)."""
-import os
 import os.path as osp
 import socket
-import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, run
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
@@ -24,21 +22,8 @@ KDEP_CONFIG = osp.join(
     'kdep_vit-tiny-p7-vit-mini-p7_1xb64-1k_fashion-mnist.py')
 
 
-def run(*args, timeout=300) -> str:
-    env = dict(
-        os.environ,
-        OMP_NUM_THREADS='1',
-        PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
-    result = subprocess.run(
-        args,
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
-    if result.returncode != 0:
-        raise AssertionError(f'{args} failed:\n{result.stdout[-3000:]}\n'
-                             f'{result.stderr[-3000:]}')
+def run_log(*args, timeout=300) -> str:
+    result = run(*args, timeout=timeout)
     return result.stdout + result.stderr
 
 
@@ -86,13 +71,13 @@ def test_basis_tool_gives_the_same_file_with_1_and_2_processes(
         tmp_path, kdep_config):
     one, two = str(tmp_path / 'one.pth'), str(tmp_path / 'two.pth')
     # 91 images: 46 per process, the padded last one dropped.
-    log = run(sys.executable, 'tools/compute_svd_basis.py', kdep_config,
-              '--out', one, '--max-samples', '91')
+    log = run_log(sys.executable, 'tools/compute_svd_basis.py', kdep_config,
+                  '--out', one, '--max-samples', '91')
     assert f'(k=64, D=128) to {one}' in log
-    log = run(sys.executable, '-m', 'torch.distributed.run',
-              '--nproc_per_node=2', f'--master_port={free_port()}',
-              'tools/compute_svd_basis.py', kdep_config, '--launcher',
-              'pytorch', '--out', two, '--max-samples', '91')
+    log = run_log(sys.executable, '-m', 'torch.distributed.run',
+                  '--nproc_per_node=2', f'--master_port={free_port()}',
+                  'tools/compute_svd_basis.py', kdep_config, '--launcher',
+                  'pytorch', '--out', two, '--max-samples', '91')
     assert log.count('Wrote the SVD basis') == 1  # rank 0 only
     first = torch.load(one, weights_only=True)
     second = torch.load(two, weights_only=True)
@@ -110,8 +95,8 @@ def test_train_computes_the_basis_and_runs_two_iterations(
     work = tmp_path / 'work'
     basis = tmp_path / 'basis.pth'
     assert not basis.exists()
-    log = run(sys.executable, 'tools/train.py', kdep_config, '--work-dir',
-              str(work))
+    log = run_log(sys.executable, 'tools/train.py', kdep_config, '--work-dir',
+                  str(work))
     assert 'not found: computing it with the teacher' in log
     assert 'Loaded 54 tensors of the teacher' in log
     assert 'all keys matched' in log
