@@ -73,14 +73,23 @@ def read_state_dict(filename: str,
                            f'{type(checkpoint).__name__}, not a state dict.')
     state_dict = checkpoint.get('state_dict',
                                 checkpoint.get('model', checkpoint))
+    return select_prefix(state_dict, prefix, f'The {what} file {filename!r}')
+
+
+def select_prefix(state_dict: Dict[str, torch.Tensor], prefix: str,
+                  source: str) -> Dict[str, torch.Tensor]:
+    """The tensors of ``state_dict`` under ``prefix``, prefix stripped.
+
+    Raises a ``KeyError`` that names ``source`` and the prefixes found if
+    there are none.
+    """
     tensors = OrderedDict(
         (key[len(prefix):], value) for key, value in state_dict.items()
         if key.startswith(prefix) and isinstance(value, torch.Tensor))
     if not tensors:
         found = sorted({key.split('.')[0] + '.' for key in state_dict})
-        raise KeyError(f'The {what} file {filename!r} has no weights under '
-                       f'the prefix {prefix!r}; its top-level prefixes are '
-                       f'{found[:10]}.')
+        raise KeyError(f'{source} has no weights under the prefix '
+                       f'{prefix!r}; its top-level prefixes are {found[:10]}.')
     return tensors
 
 

@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
-from mmsd.utils import save_backbone
+from mmsd.utils import save_backbone, select_prefix
 from ..utils import get_ori_model
 
 
@@ -32,16 +32,15 @@ class ExportBackboneHook(Hook):
     def after_train(self, runner) -> None:
         if not is_main_process():
             return
-        state_dict = get_ori_model(runner.model).state_dict()
+        state_dict = {
+            key: value
+            for key, value in get_ori_model(runner.model).state_dict().items()
+            if not key.endswith('_extra_state')
+        }
         for name, prefix in self.sources.items():
-            weights = {
-                key[len(prefix):]: value
-                for key, value in state_dict.items()
-                if key.startswith(prefix) and not key.endswith('_extra_state')
-            }
-            if not weights:
-                raise KeyError(f'ExportBackboneHook: the model has no '
-                               f'weights under {prefix!r} for {name!r}.')
+            weights = select_prefix(
+                state_dict, prefix,
+                f'ExportBackboneHook ({name!r}): the model')
             path = osp.join(runner.work_dir, f'{name}.pth')
             count = save_backbone(
                 weights, path, meta=dict(iter=runner.iter, prefix=prefix))

@@ -6,6 +6,7 @@ from mmpretrain.models import MAE
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from mmsd.utils import read_state_dict
 from ..utils import load_checked
 
 
@@ -43,9 +44,15 @@ class FurtherPretrainMAE(MAE):
         if self.init_checkpoint is None:
             raise ValueError(f'{type(self).__name__} has no init_checkpoint '
                              'to load the initial weights from.')
-        load_checked(
-            self.backbone, self.init_checkpoint, 'backbone.', what='initial')
-        load_checked(self.neck, self.init_checkpoint, 'neck.', what='initial')
+        # One read of the file for both parts.
+        checkpoint = read_state_dict(self.init_checkpoint, what='initial')
+        for part in ('backbone', 'neck'):
+            load_checked(
+                getattr(self, part),
+                self.init_checkpoint,
+                f'{part}.',
+                what='initial',
+                checkpoint=checkpoint)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:

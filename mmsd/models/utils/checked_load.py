@@ -6,12 +6,13 @@ did not match; a teacher or an initial model that silently stays random ruins
 a whole run, so mmsd checks every key itself.
 """
 from fnmatch import fnmatch
-from typing import List, Sequence
+from typing import Dict, List, Optional, Sequence
 
+import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmsd.utils import read_state_dict
+from mmsd.utils import read_state_dict, select_prefix
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -28,7 +29,8 @@ def load_checked(module: nn.Module,
                  filename: str,
                  prefix: str = '',
                  what: str = 'checkpoint',
-                 ignore_keys: Sequence[str] = ()) -> None:
+                 ignore_keys: Sequence[str] = (),
+                 checkpoint: Optional[Dict[str, torch.Tensor]] = None) -> None:
     """Load ``filename`` (keys under ``prefix``) into ``module`` strictly.
 
     Args:
@@ -40,12 +42,19 @@ def load_checked(module: nn.Module,
             Defaults to 'checkpoint'.
         ignore_keys (Sequence[str]): ``fnmatch`` patterns of module keys that
             may be missing from, or extra in, the file. Defaults to ().
+        checkpoint (dict, optional): The file's whole state dict, if the
+            caller already read it (to load several parts from one read).
+            Defaults to None: read ``filename``.
 
     Raises:
         CheckpointMismatchError: Listing missing, unexpected and mismatched
             keys.
     """
-    state_dict = read_state_dict(filename, prefix, what=what)
+    if checkpoint is None:
+        state_dict = read_state_dict(filename, prefix, what=what)
+    else:
+        state_dict = select_prefix(checkpoint, prefix,
+                                   f'The {what} file {filename!r}')
     expected = module.state_dict()
 
     def ignored(key: str) -> bool:
