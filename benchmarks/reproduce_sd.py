@@ -27,25 +27,32 @@ sys.path.insert(
 import run_demo  # noqa: E402
 
 
-def sd_options(steps: int, seed: int, per_class: int) -> list:
+def subset_options(seed: int, per_class: int) -> list:
+    """The run's seed and its stratified target subset."""
     return [
-        f'randomness.seed={seed}', f'custom_hooks.0.switch_iter={steps}',
-        f'train_cfg.max_iters={2 * steps}', f'param_scheduler.0.end={steps}',
-        f'param_scheduler.1.begin={steps}',
-        f'param_scheduler.1.end={2 * steps}',
-        f'default_hooks.checkpoint.interval={2 * steps}',
+        f'randomness.seed={seed}',
         f'train_dataloader.dataset.num_per_class={per_class}',
         f'train_dataloader.dataset.subset_seed={seed}'
     ]
 
 
+def sd_options(steps: int, seed: int, per_class: int) -> list:
+    return [
+        f'custom_hooks.0.switch_iter={steps}',
+        f'train_cfg.max_iters={2 * steps}', f'param_scheduler.0.end={steps}',
+        f'param_scheduler.1.begin={steps}',
+        f'param_scheduler.1.end={2 * steps}',
+        f'default_hooks.checkpoint.interval={2 * steps}',
+        *subset_options(seed, per_class)
+    ]
+
+
 def ft_options(iters: int, seed: int, per_class: int) -> list:
     return [
-        f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
-        f'train_cfg.val_interval={iters}', f'param_scheduler.1.end={iters}',
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        f'param_scheduler.1.end={iters}',
         f'default_hooks.checkpoint.interval={iters}',
-        f'train_dataloader.dataset.num_per_class={per_class}',
-        f'train_dataloader.dataset.subset_seed={seed}'
+        *subset_options(seed, per_class)
     ]
 
 
