@@ -51,35 +51,54 @@ class SelfDistillHead(BaseModule):
         self.loss_weight = loss_weight
         self.num_extra_tokens = num_extra_tokens
 
-    def select(self, tokens: torch.Tensor) -> torch.Tensor:
+    def select(self,
+               tokens: torch.Tensor,
+               mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Pick the distilled representation from ``(B, L, C)`` tokens.
 
         Returns ``(B, C)`` for ``cls_token``/``mean_patch`` and ``(B, L, C)``
-        for ``all_tokens``.
+        for ``all_tokens``. ``mask`` ``(B, L)`` marks the real tokens of
+        padded sequences (text); the mean then skips the padding.
         """
         if self.representation == 'cls_token':
             return tokens[:, 0]
         if self.representation == 'mean_patch':
-            return tokens[:, self.num_extra_tokens:].mean(dim=1)
+            tokens = tokens[:, self.num_extra_tokens:]
+            if mask is None:
+                return tokens.mean(dim=1)
+            weights = mask[:, self.num_extra_tokens:, None].to(tokens.dtype)
+            return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
         return tokens
 
-    def loss(self, student: torch.Tensor,
-             teacher: torch.Tensor) -> torch.Tensor:
+    def loss(self,
+             student: torch.Tensor,
+             teacher: torch.Tensor,
+             mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Weighted distillation loss; the teacher is never differentiated.
 
         Args:
             student (Tensor): Student tokens ``(B, L, C)``.
             teacher (Tensor): Teacher tokens ``(B, L, C)``, or the already
                 selected teacher representation.
+            mask (Tensor, optional): ``(B, L)``, 1 for real tokens and 0 for
+                padding, which then adds nothing to the loss.
+                Defaults to None.
         """
-        student = self.select(student)
+        student = self.select(student, mask)
         if teacher.dim() != student.dim():
-            teacher = self.select(teacher)
+            teacher = self.select(teacher, mask)
         teacher = teacher.detach().to(student.dtype)
-        if self.criterion == 'sse':
-            loss = (student - teacher).pow(2).flatten(1).sum(1).mean()
-        elif self.criterion == 'mse':
-            loss = F.mse_loss(student, teacher)
+        if self.criterion == 'cosine':
+            error = 1 - F.cosine_similarity(student, teacher, dim=-1)
+        elif self.criterion == 'sse':
+            error = (student - teacher).pow(2).sum(-1)
         else:
-            loss = (1 - F.cosine_similarity(student, teacher, dim=-1)).mean()
-        return self.loss_weight * loss
+            error = (student - teacher).pow(2).mean(-1)
+        if error.dim() == 1:  # one vector per sample
+            return self.loss_weight * error.mean()
+        # all_tokens: sse sums over tokens, mse and cosine average them.
+        weights = (
+            torch.ones_like(error) if mask is None else mask.to(error.dtype))
+        total = (error * weights).sum()
+        count = len(error) if self.criterion == 'sse' else weights.sum()
+        return self.loss_weight * total / count

@@ -1,6 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .checked_load import CheckpointMismatchError, load_checked
 from .cls_only_block import ClsOnlyLayer, cls_attention, cls_only_last_layer
+from .distill_switch import DistillSwitchMixin
 from .freeze import freeze
 from .frozen_teacher import FrozenTeacherMixin, build_backbone
 from .pooled_feature import feature_dim, pooled_feature
@@ -8,8 +9,9 @@ from .svd_basis import (compute_svd_basis, load_svd_basis, project,
                         save_svd_basis)
 
 __all__ = [
-    'CheckpointMismatchError', 'ClsOnlyLayer', 'FrozenTeacherMixin',
-    'build_backbone', 'cls_attention', 'cls_only_last_layer',
-    'compute_svd_basis', 'feature_dim', 'freeze', 'load_checked',
-    'load_svd_basis', 'pooled_feature', 'project', 'save_svd_basis'
+    'CheckpointMismatchError', 'ClsOnlyLayer', 'DistillSwitchMixin',
+    'FrozenTeacherMixin', 'build_backbone', 'cls_attention',
+    'cls_only_last_layer', 'compute_svd_basis', 'feature_dim', 'freeze',
+    'load_checked', 'load_svd_basis', 'pooled_feature', 'project',
+    'save_svd_basis'
 ]
