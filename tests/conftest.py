@@ -134,3 +134,85 @@ def init_checkpoint(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp('ckpt') / 'init.pth')
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
+
+
+TEXT_WORDS = ('the a film movie is was good great fun bad awful boring plot '
+              'acting story and of to it not very').split()
+POSITIVE, NEGATIVE = ('good', 'great', 'fun'), ('bad', 'awful', 'boring')
+
+
+def write_text_data(root: str, per_class: int = 12, seed: int = 0) -> str:
+    """``train.jsonl``/``test.jsonl`` of short reviews labeled 'neg'/'pos'
+    by their sentiment words."""
+    import json
+    rng = np.random.default_rng(seed)
+    os.makedirs(root, exist_ok=True)
+    for split in ('train', 'test'):
+        with open(osp.join(root, f'{split}.jsonl'), 'w') as f:
+            for i in range(2 * per_class):
+                label = ('neg', 'pos')[i % 2]
+                cue = rng.choice((NEGATIVE, POSITIVE)[i % 2])
+                filler = rng.choice(TEXT_WORDS[:12], size=rng.integers(2, 9))
+                text = ' '.join(['the', 'film', 'was', cue, *filler])
+                f.write(json.dumps(dict(text=text, label=label)) + '\n')
+    return root
+
+
+def save_tiny_text_model(path: str, model_type: str = 'bert') -> str:
+    """A tiny random MLM (2 layers, 32-d) and a word-level tokenizer with a
+    real vocabulary, saved with ``save_pretrained``."""
+    from transformers import (AutoConfig, AutoModelForMaskedLM, BertTokenizer,
+                              RobertaTokenizer)
+    torch.manual_seed(0)
+    letters = list('abcdefghijklmnopqrstuvwxyz')
+    if model_type == 'bert':
+        tokens = [
+            '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', *TEXT_WORDS,
+            *letters, *('##' + c for c in letters), '.', ',', '!'
+        ]
+        tokenizer = BertTokenizer(vocab={
+            t: i
+            for i, t in enumerate(dict.fromkeys(tokens))
+        })
+    else:
+        vocab = {'<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3}
+        merges = []
+        for word in TEXT_WORDS:  # whole words as merges of 'Ġ' + letters
+            piece = 'Ġ'
+            for char in word:
+                vocab.setdefault(char, len(vocab))
+                if (piece, char) not in merges:
+                    merges.append((piece, char))
+                piece += char
+                vocab.setdefault(piece, len(vocab))
+        vocab.setdefault('Ġ', len(vocab))
+        vocab['<mask>'] = len(vocab)
+        tokenizer = RobertaTokenizer(vocab=vocab, merges=merges)
+    config = AutoConfig.for_model(
+        model_type,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=72,
+        pad_token_id=tokenizer.pad_token_id)
+    AutoModelForMaskedLM.from_config(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope='session')
+def tiny_bert_dir(tmp_path_factory) -> str:
+    return save_tiny_text_model(str(tmp_path_factory.mktemp('tiny_bert')))
+
+
+@pytest.fixture(scope='session')
+def tiny_roberta_dir(tmp_path_factory) -> str:
+    return save_tiny_text_model(
+        str(tmp_path_factory.mktemp('tiny_roberta')), 'roberta')
+
+
+@pytest.fixture(scope='session')
+def text_root(tmp_path_factory) -> str:
+    return write_text_data(str(tmp_path_factory.mktemp('text')))

@@ -1,0 +1,4 @@
+# The training texts, unlabeled, for masked language modelling.
+_base_ = './text_mlm.py'
+
+train_dataloader = dict(dataset=dict(data_root='data/chemprot'))

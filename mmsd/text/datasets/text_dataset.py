@@ -1,0 +1,183 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import csv
+import json
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple
+
+from mmpretrain.datasets import BaseDataset
+from mmpretrain.registry import DATASETS
+
+from ..hf_loading import load_tokenizer
+
+
+def read_text_records(path: str) -> List[dict]:
+    """Read records from a JSON-lines (``.jsonl``/``.json``) or CSV file."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'The text file {path!r} does not exist.')
+    if path.endswith('.csv'):
+        with open(path, newline='', encoding='utf-8') as f:
+            return list(csv.DictReader(f))
+    records = []
+    with open(path, encoding='utf-8') as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f'{path}, line {number}: not a JSON object '
+                                 f'({err.msg}).') from err
+    return records
+
+
+def special_tokens_around(tokenizer) -> Tuple[List[int], List[int]]:
+    """The special token ids the tokenizer puts before and after a single
+    text, e.g. ``[CLS]`` and ``[SEP]``."""
+    content = tokenizer('a', add_special_tokens=False)['input_ids']
+    full = tokenizer('a')['input_ids']
+    for start in range(len(full) - len(content) + 1):
+        if full[start:start + len(content)] == content:
+            return full[:start], full[start + len(content):]
+    raise ValueError(f'Cannot locate the text among the special tokens of '
+                     f'{type(tokenizer).__name__}: {full}.')
+
+
+@DATASETS.register_module()
+class TextDataset(BaseDataset):
+    """Texts, with optional labels, from a JSON-lines or CSV file.
+
+    Each record has a text field and, for classification, a label field (a
+    class name from ``classes`` or an integer index). By default the texts
+    stay strings and the model's :class:`TextDataPreprocessor` tokenizes
+    each batch, so the tokenizer is configured once, with the model. With
+    ``tokenizer`` the texts are tokenized once when the dataset loads; this
+    also allows, for masked-language-model pre-training, to concatenate the
+    token streams and cut them into blocks of ``block_size`` tokens, as
+    transformers' ``run_mlm.py`` does without ``--line_by_line`` (labels
+    are then dropped).
+
+    Args:
+        ann_file (str): The ``.jsonl``/``.json`` (one object per line) or
+            ``.csv`` file, relative to ``data_root``.
+        tokenizer (str, optional): Local directory of the tokenizer (the
+            model's) to tokenize at load time. Defaults to None.
+        classes (Sequence[str], optional): Class names; string labels must
+            be among them. Defaults to None (unlabeled data or integer
+            labels).
+        text_key (str): Field of the text. Defaults to 'text'.
+        label_key (str, optional): Field of the label; None ignores labels.
+            Defaults to 'label'.
+        max_length (int): With ``tokenizer``, texts are truncated to this
+            many tokens (special tokens included). Defaults to 128.
+        block_size (int, optional): With ``tokenizer``, group the tokens
+            into blocks of this length instead. Defaults to None.
+        **kwargs: Arguments of :class:`mmpretrain.datasets.BaseDataset`.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 tokenizer: Optional[str] = None,
+                 classes: Optional[Sequence[str]] = None,
+                 text_key: str = 'text',
+                 label_key: Optional[str] = 'label',
+                 max_length: int = 128,
+                 block_size: Optional[int] = None,
+                 pipeline: Sequence = (dict(type='PackTextInputs'), ),
+                 **kwargs) -> None:
+        self.tokenizer_path = tokenizer
+        self.text_key = text_key
+        self.label_key = label_key
+        self.max_length = max_length
+        self.block_size = block_size
+        if block_size is not None and tokenizer is None:
+            raise ValueError('TextDataset: block_size needs a tokenizer (a '
+                             'local directory) to count tokens.')
+        super().__init__(
+            ann_file=ann_file, classes=classes, pipeline=pipeline, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        path = self.ann_file
+        records = read_text_records(path)
+        if not records:
+            raise ValueError(f'The text file {path!r} has no records.')
+        texts = []
+        for number, record in enumerate(records, 1):
+            text = record.get(self.text_key)
+            if not isinstance(text, str):
+                raise ValueError(
+                    f'{path}, record {number}: no text under '
+                    f'text_key={self.text_key!r} (keys: {sorted(record)}).')
+            texts.append(text)
+        if self.tokenizer_path is None:
+            return [
+                dict(text=text, gt_label=label)
+                for text, label in zip(texts, self._labels(records))
+            ]
+        tokenizer = load_tokenizer(self.tokenizer_path)
+        if self.block_size is not None:
+            return self._blocks(tokenizer, texts)
+        input_ids = tokenizer(
+            texts, truncation=True, max_length=self.max_length)['input_ids']
+        return [
+            dict(input_ids=ids, gt_label=label)
+            for ids, label in zip(input_ids, self._labels(records))
+        ]
+
+    def _labels(self, records: List[dict]) -> List[Optional[int]]:
+        """Class indices, or Nones for unlabeled data."""
+        if self.label_key is None or self.label_key not in records[0]:
+            if self.label_key is not None and self.test_mode:
+                raise ValueError(
+                    f'{self.ann_file}: no label under label_key='
+                    f'{self.label_key!r}, but test_mode needs labels.')
+            return [None] * len(records)
+        classes = self._metainfo.get('classes')
+        labels = []
+        for number, record in enumerate(records, 1):
+            label = record.get(self.label_key)
+            if classes is not None and str(label) in classes:
+                labels.append(list(classes).index(str(label)))
+            elif isinstance(label, int) or str(label).isdigit():
+                index = int(label)
+                if classes is not None and index >= len(classes):
+                    raise ValueError(
+                        f'{self.ann_file}, record {number}: label {index} '
+                        f'is out of range for {len(classes)} classes.')
+                labels.append(index)
+            else:
+                raise ValueError(
+                    f'{self.ann_file}, record {number}: label {label!r} is '
+                    f'not one of classes={classes}. Set the dataset\'s '
+                    '"classes" to the label names.')
+        return labels
+
+    def _blocks(self, tokenizer, texts: List[str]) -> List[dict]:
+        """Concatenate all token ids and cut them into full blocks."""
+        prefix, suffix = special_tokens_around(tokenizer)
+        length = self.block_size - len(prefix) - len(suffix)
+        if length <= 0:
+            raise ValueError(f'block_size={self.block_size} leaves no room '
+                             'for the special tokens.')
+        stream = [
+            token
+            for ids in tokenizer(texts, add_special_tokens=False)['input_ids']
+            for token in ids
+        ]
+        if len(stream) < length:
+            raise ValueError(
+                f'{self.ann_file} has {len(stream)} tokens, fewer than one '
+                f'block of {self.block_size}.')
+        return [
+            dict(
+                input_ids=prefix + stream[start:start + length] + suffix,
+                gt_label=None)
+            for start in range(0,
+                               len(stream) - length + 1, length)
+        ]
+
+    def extra_repr(self) -> List[str]:
+        return [
+            f'Annotation file: \t{self.ann_file}',
+            f'Tokenizer: \t{self.tokenizer_path}',
+            f'Block size: \t{self.block_size}'
+        ]

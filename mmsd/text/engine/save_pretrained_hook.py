@@ -1,0 +1,54 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import os.path as osp
+from typing import Dict, Optional
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmpretrain.registry import HOOKS
+
+from mmsd.engine.utils import get_ori_model
+
+
+@HOOKS.register_module()
+class SavePretrainedHook(Hook):
+    """Save transformers models of the trained model as directories that
+    ``AutoModel*.from_pretrained`` loads, with the tokenizer.
+
+    Each entry of ``sources`` maps a directory name to a submodule:
+    ``dict(sd='hf_model', fpt='teacher')`` writes ``{work_dir}/sd`` (the
+    student, with its MLM head) and ``{work_dir}/fpt`` (the teacher
+    encoder) when training ends.
+
+    Args:
+        sources (dict[str, str]): Directory name to a dotted submodule name
+            of the model. Defaults to None: ``dict(hf_model='hf_model')``.
+    """
+    priority = 'LOW'
+
+    def __init__(self, sources: Optional[Dict[str, str]] = None) -> None:
+        sources = dict(hf_model='hf_model') if sources is None else sources
+        self.sources = dict(sources)
+
+    def after_train(self, runner) -> None:
+        if not is_main_process():
+            return
+        model = get_ori_model(runner.model)
+        for name, attribute in self.sources.items():
+            try:
+                module = model.get_submodule(attribute)
+            except AttributeError as err:
+                raise AttributeError(
+                    f'SavePretrainedHook ({name!r}): {type(model).__name__} '
+                    f'has no submodule {attribute!r}.') from err
+            if not hasattr(module, 'save_pretrained'):
+                raise TypeError(f'SavePretrainedHook ({name!r}): '
+                                f'{attribute!r} is a '
+                                f'{type(module).__name__}, not a '
+                                'transformers model.')
+            path = osp.join(runner.work_dir, name)
+            module.save_pretrained(path)
+            model.data_preprocessor.tokenizer.save_pretrained(path)
+            print_log(
+                f'Saved {attribute!r} as a transformers model to {path}',
+                logger='current')

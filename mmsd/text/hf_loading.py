@@ -1,0 +1,83 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Build transformers models and tokenizers from local files only."""
+import os
+import os.path as osp
+from typing import Optional
+
+from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
+
+
+def check_local_dir(path: str, what: str = 'model_name_or_path') -> str:
+    """Return ``path`` if it is a local directory, else explain why not.
+
+    mmsd never downloads: a hub name such as ``'roberta-base'`` must be
+    replaced by the directory a ``save_pretrained`` (or a snapshot copy)
+    wrote.
+    """
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str) or not osp.isdir(path):
+        raise FileNotFoundError(
+            f'{what}={path!r} is not a local directory. mmsd never '
+            'downloads: point it at a folder with config.json, the weights '
+            '(model.safetensors or pytorch_model.bin) and the tokenizer '
+            'files, e.g. one written by save_pretrained().')
+    if not osp.isfile(osp.join(path, 'config.json')):
+        raise FileNotFoundError(f'{what}={path!r} has no config.json; it is '
+                                'not a transformers model directory.')
+    return path
+
+
+def load_tokenizer(path: str,
+                   what: str = 'tokenizer') -> PreTrainedTokenizerBase:
+    """The tokenizer saved in the local directory ``path``."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str) or not osp.isdir(path):
+        raise FileNotFoundError(
+            f'{what}={path!r} is not a local directory with tokenizer files '
+            '(tokenizer.json or vocab files); mmsd never downloads.')
+    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+
+
+def build_hf_model(auto_class,
+                   model_name_or_path: Optional[str] = None,
+                   config: Optional[dict] = None,
+                   output_loading_info: bool = False,
+                   **kwargs):
+    """Build ``auto_class`` from a local directory or from a config.
+
+    Args:
+        auto_class: A transformers auto class, e.g.
+            ``AutoModelForMaskedLM``.
+        model_name_or_path (str, optional): Local model directory; its
+            weights are loaded. Defaults to None.
+        config (dict, optional): ``AutoConfig.for_model`` arguments
+            (``model_type`` and sizes) for a randomly initialised model,
+            used when ``model_name_or_path`` is None. Defaults to None.
+        output_loading_info (bool): Also return the names of the weights
+            the directory did not hold (randomly initialised), e.g. a new
+            head. Defaults to False.
+        **kwargs: Config attributes to set, e.g. ``num_labels``.
+    """
+    if model_name_or_path is not None:
+        model_name_or_path = check_local_dir(model_name_or_path)
+        model, info = auto_class.from_pretrained(
+            model_name_or_path,
+            local_files_only=True,
+            output_loading_info=True,
+            **kwargs)
+        missing = sorted(info['missing_keys'])
+        return (model, missing) if output_loading_info else model
+    if config is None:
+        raise ValueError(f'{auto_class.__name__}: give model_name_or_path '
+                         '(a local directory) or config (a dict with '
+                         'model_type).')
+    config = dict(config)
+    if 'model_type' not in config:
+        raise ValueError(f'config needs a model_type, got {sorted(config)}.')
+    hf_config = AutoConfig.for_model(
+        config.pop('model_type'), **config, **kwargs)
+    model = auto_class.from_config(hf_config)
+    missing = sorted(model.state_dict())
+    return (model, missing) if output_loading_info else model

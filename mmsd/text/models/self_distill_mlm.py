@@ -1,0 +1,140 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import copy
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmpretrain.registry import MODELS
+from torch import nn
+from transformers import AutoModel, AutoModelForMaskedLM
+
+from mmsd.models.utils import (DistillSwitchMixin, FrozenTeacherMixin,
+                               load_checked)
+from ..hf_loading import build_hf_model, check_local_dir
+from .masked_lm import HFMaskedLM
+
+
+@MODELS.register_module()
+class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
+    """Masked language modelling with self-distillation towards a frozen
+    further-pre-trained encoder.
+
+    Implementation of `Self-Distillation for Further Pre-training of
+    Transformers <https://arxiv.org/abs/2210.02871>`_ for text, as the
+    paper's RoBERTa experiments. The student (encoder and MLM head) starts
+    from ``model_name_or_path``; the teacher is a frozen copy of the
+    encoder, in eval mode. The loss is ``loss_mlm`` on the masked input
+    plus ``loss_distill`` between the student's and the teacher's hidden
+    states (first token by default) on the **unmasked** input.
+
+    The teacher comes from ``teacher_checkpoint`` or, in a two-stage run,
+    from :meth:`start_distill` (called by
+    :class:`mmsd.engine.SelfDistillStageHook`), which also restarts the
+    student from the initial model.
+
+    Args:
+        distill_head (dict): Config of the distillation loss
+            (:class:`mmsd.models.SelfDistillHead`; ``'mean_patch'`` with
+            ``num_extra_tokens=0`` is a padding-aware mean pool).
+            Defaults to ``dict(type='SelfDistillHead')``.
+        teacher_checkpoint (str, optional): The further pre-trained model:
+            a transformers directory (``save_pretrained``) or an MMEngine
+            checkpoint of an :class:`HFMaskedLM` run. Defaults to None.
+        hidden_layer (int): Which hidden state is distilled: -1 is the
+            last layer's output, 0 the embeddings. Defaults to -1.
+        teacher_ignore_keys (Sequence[str]): ``fnmatch`` patterns of teacher
+            keys a transformers directory may hold in addition, such as a
+            BERT pooler. Defaults to ``('pooler.*', )``.
+        **kwargs: Arguments of :class:`HFMaskedLM`; ``model_name_or_path``
+            is required.
+    """
+
+    def __init__(self,
+                 distill_head: dict = dict(type='SelfDistillHead'),
+                 teacher_checkpoint: Optional[str] = None,
+                 hidden_layer: int = -1,
+                 teacher_ignore_keys: Sequence[str] = ('pooler.*', ),
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        if self.model_name_or_path is None:
+            raise ValueError('SelfDistillMLM needs model_name_or_path: the '
+                             'student starts (and restarts) from it.')
+        self.init_checkpoint = self.model_name_or_path
+        # The weights the directory lacked (e.g. a new MLM head) were drawn
+        # at random: keep them to restart from exactly the same model.
+        state = self.hf_model.state_dict()
+        self.untrained_weights = {
+            key: state[key].detach().clone()
+            for key in self.missing_keys
+        }
+        self.build_teacher(copy.deepcopy(self.encoder))
+        self.teacher.is_init = True
+        self.distill_head = MODELS.build(distill_head)
+        self.teacher_checkpoint = teacher_checkpoint
+        self.hidden_layer = hidden_layer
+        self.teacher_ignore_keys = tuple(teacher_ignore_keys)
+
+    def init_weights(self) -> None:
+        """Load the teacher, if given."""
+        super().init_weights()
+        if self.teacher_checkpoint is not None:
+            self.load_teacher(self.teacher_checkpoint)
+            self.distill_enabled = True
+
+    def load_teacher(self, path: str) -> None:
+        """Load the teacher encoder from a transformers directory or an
+        MMEngine checkpoint, every key and shape checked."""
+        if not osp.isdir(path):
+            prefix = f'hf_model.{self.hf_model.base_model_prefix}.'
+            super().load_teacher(path, prefix)
+            return
+        check_local_dir(path, 'teacher_checkpoint')
+        model, info = AutoModel.from_pretrained(
+            path, local_files_only=True, output_loading_info=True)
+        state = {
+            key: value
+            for key, value in model.state_dict().items()
+            if key not in info['missing_keys']
+        }
+        load_checked(
+            self.teacher,
+            path,
+            what='teacher',
+            ignore_keys=self.teacher_ignore_keys,
+            checkpoint=state)
+
+    def load_initial_weights(self) -> None:
+        """Restart the student from the initial model."""
+        state = build_hf_model(AutoModelForMaskedLM,
+                               self.model_name_or_path).state_dict()
+        state.update(self.untrained_weights)
+        self.hf_model.load_state_dict(state)
+
+    def start_distill(self) -> None:
+        """Freeze the current encoder as the teacher and restart the
+        student from the initial model."""
+        self.teacher.load_state_dict(self.encoder.state_dict())
+        self.load_initial_weights()
+        self.distill_enabled = True
+
+    def loss(self,
+             inputs: Dict[str, torch.Tensor],
+             data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        """``loss_mlm``, plus ``loss_distill`` once distillation is on."""
+        losses = super().loss(inputs, data_samples)
+        if self.distill_enabled:
+            clean = self.clean_inputs(inputs)
+            student = self.hidden_states(self.encoder, clean)
+            with torch.no_grad():
+                teacher = self.hidden_states(self.teacher, clean)
+            losses['loss_distill'] = self.distill_head.loss(
+                student, teacher, mask=clean.get('attention_mask'))
+        return losses
+
+    def hidden_states(self, encoder: nn.Module,
+                      inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """``(B, L, C)`` hidden states of layer ``hidden_layer``."""
+        if self.hidden_layer == -1:
+            return encoder(**inputs).last_hidden_state
+        outputs = encoder(**inputs, output_hidden_states=True)
+        return outputs.hidden_states[self.hidden_layer]
