@@ -1,5 +1,6 @@
 # make demo: install what is missing, then run the demo pipeline on CPU
 #   (embedded Fashion-MNIST; the initial model is cached after a first run).
+# make demo-text: the same for text (MiniLM on embedded Rotten Tomatoes).
 # make test: install what is missing, then run the test suite.
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,12 +8,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.mmsd-installed
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install demo test clean-demo
+.PHONY: install demo demo-text test clean-demo
 
-$(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
+REQUIREMENTS := requirements/runtime.txt requirements/text.txt \
+	requirements/text_demo.txt requirements/tests.txt
+
+$(STAMP): $(REQUIREMENTS) setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements/runtime.txt \
-		-r requirements/tests.txt
+		-r requirements/text.txt -r requirements/tests.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements/text_demo.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
@@ -21,8 +26,11 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python tools/run_demo.py --work-dir work_dirs/demo
 
+demo-text: install
+	$(BIN)/python tools/run_text_demo.py --work-dir work_dirs/demo_text
+
 test: install
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider
 
 clean-demo:
-	rm -rf work_dirs/demo
+	rm -rf work_dirs/demo work_dirs/demo_text

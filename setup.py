@@ -32,6 +32,8 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     python_requires='>=3.8',
     install_requires=parse_requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=parse_requirements('requirements/tests.txt')),
+    extras_require=dict(
+        text=parse_requirements('requirements/text.txt'),
+        tests=parse_requirements('requirements/tests.txt')),
     license='Apache License 2.0',
     zip_safe=False)

@@ -19,7 +19,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
@@ -30,11 +30,19 @@ ROWS = (('FT', 'initial model'), ('FPT', 'further pre-trained'),
         ('SD', 'self-distilled'))
 
 
-def run_tool(tool: str, *args: str) -> None:
-    """Run ``tools/{tool}.py`` in a subprocess; its log streams through."""
+def run_tool(tool: str, *args: str, log: Optional[str] = None) -> None:
+    """Run ``tools/{tool}.py`` in a subprocess; its log streams through, or
+    goes to the file ``log`` (for runs side by side)."""
     command = [sys.executable, osp.join(REPO, 'tools', f'{tool}.py'), *args]
-    print('\n$ ' + ' '.join(command[1:]), flush=True)
-    subprocess.run(command, cwd=REPO, check=True)
+    print('\n$ ' + ' '.join(command[1:]) + (f'  > {log}' if log else ''),
+          flush=True)
+    if log is None:
+        subprocess.run(command, cwd=REPO, check=True)
+        return
+    with open(log, 'w') as f:
+        result = subprocess.run(command, cwd=REPO, stdout=f, stderr=f)
+    if result.returncode:
+        raise RuntimeError(f'{" ".join(command[1:])} failed; see {log}')
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -71,16 +79,36 @@ def self_distill(sd_dir: str, initial: str,
         SD=osp.join(sd_dir, 'sd_backbone.pth'))
 
 
-def finetune_and_test(ft_dir: str, checkpoint: str,
-                      options: List[str] = ()) -> dict:
+def finetune_and_test(ft_dir: str,
+                      checkpoint: str,
+                      options: List[str] = (),
+                      config: str = CONFIGS['ft'],
+                      checkpoint_option: str = 'model.backbone_checkpoint',
+                      log: Optional[str] = None) -> dict:
     """Stage 3 from ``checkpoint``; return the test metrics."""
-    options = [f'model.backbone_checkpoint={checkpoint}', *options]
-    run_tool('train', CONFIGS['ft'], '--work-dir', ft_dir, '--cfg-options',
-             *options)
+    options = [f'{checkpoint_option}={checkpoint}', *options]
+    run_tool(
+        'train',
+        config,
+        '--work-dir',
+        ft_dir,
+        '--cfg-options',
+        *options,
+        log=log)
     metrics = osp.join(ft_dir, 'test_metrics.json')
-    run_tool('test', CONFIGS['ft'], last_checkpoint(ft_dir), '--work-dir',
-             osp.join(ft_dir, 'test'), '--out', metrics, '--out-item',
-             'metrics', '--cfg-options', *options)
+    run_tool(
+        'test',
+        config,
+        last_checkpoint(ft_dir),
+        '--work-dir',
+        osp.join(ft_dir, 'test'),
+        '--out',
+        metrics,
+        '--out-item',
+        'metrics',
+        '--cfg-options',
+        *options,
+        log=log and log.replace('.log', '_test.log'))
     with open(metrics) as f:
         return json.load(f)
 
@@ -116,14 +144,19 @@ def results_table(results: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
-def plot(work_dir: str, results: Dict[str, dict], path: str) -> None:
+def plot(work_dir: str,
+         results: Dict[str, dict],
+         path: str,
+         losses: tuple = ('loss_mae', 'loss_distill'),
+         task: str = 'Fashion-MNIST') -> None:
+    """Training curves of stages 1 + 2 and 3, and the test accuracies."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     sd_log = [r for r in read_scalars(osp.join(work_dir, 'sd')) if 'loss' in r]
-    for key in ('loss_mae', 'loss_distill'):
+    for key in losses:
         points = [(r['iter'], r[key]) for r in sd_log if key in r]
         axes[0].plot(*zip(*points), label=key)
     axes[0].set(
@@ -143,7 +176,7 @@ def plot(work_dir: str, results: Dict[str, dict], path: str) -> None:
                        color=['gray', 'tab:orange', 'tab:green'])
     axes[2].bar_label(bars, fmt='%.1f')
     axes[2].set(
-        title='Fashion-MNIST test top-1 (%)',
+        title=f'{task} test top-1 (%)',
         ylim=(min(top1) - 5, max(top1) + 3))
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -19,6 +19,9 @@ DATASET_HINTS = {
     'Flowers102':
     'put 102flowers.tgz (extracted jpg/), imagelabels.mat and '
     'setid.mat in <data_root>',
+    'TextDataset':
+    'put the JSON-lines files (train.jsonl, dev.jsonl, test.jsonl; one '
+    '{"text": ..., "label": ...} object per line) in <data_root>',
     'CustomDataset':
     'lay the images out as <data_root>/<split>/<class>/'
     '<image> (one sub-folder per class)',

@@ -9,9 +9,12 @@ _base_ = [
     '../../_base_/text_runtime.py',
 ]
 
+# The models exported from MLM have no trained BERT pooler: every row starts
+# from a new one, so that only the encoder differs.
 model = dict(
     model_name_or_path='data/all-MiniLM-L6-v2',
     num_classes=2,
+    reinit_modules=('bert.pooler', ),
     data_preprocessor=dict(max_length=64))
 
 iters = 200

@@ -1,0 +1,107 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""The text configs with the normal tools, as subprocesses, on a tiny BERT."""
+import json
+import os.path as osp
+import sys
+
+import torch
+from conftest import REPO, run
+from transformers import AutoModelForSequenceClassification
+
+SD_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
+                     'sd_minilm-l6_1xb16-2x150_rotten-tomatoes.py')
+FT_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
+                     'ft_minilm-l6_1xb16-200_rotten-tomatoes.py')
+
+
+def sd_options(model_dir: str, text_root: str) -> list:
+    """Stage 1 for 2 iterations, stage 2 for 2."""
+    return [
+        '--cfg-options', f'model.model_name_or_path={model_dir}',
+        f'train_dataloader.dataset.data_root={text_root}',
+        'train_dataloader.batch_size=4', 'train_cfg.max_iters=4',
+        'custom_hooks.0.switch_iter=2', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=4'
+    ]
+
+
+def ft_options(model_dir: str, text_root: str) -> list:
+    loaders = [
+        f'{loader}.dataset.data_root={text_root}'
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader')
+    ]
+    return [
+        '--cfg-options', f'model.model_name_or_path={model_dir}',
+        "model.data_preprocessor.max_length=16",
+        "model.reinit_modules=['bert.pooler']",
+        "train_dataloader.dataset.classes=['neg','pos']",
+        "val_dataloader.dataset.classes=['neg','pos']",
+        "test_dataloader.dataset.classes=['neg','pos']",
+        'train_dataloader.batch_size=4', 'train_cfg.max_iters=2',
+        'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+        *loaders
+    ]
+
+
+def test_self_distill_finetune_and_test(tmp_path, tiny_bert_dir, text_root):
+    sd_dir = tmp_path / 'sd'
+    log = run(sys.executable, 'tools/train.py', SD_CONFIG, '--work-dir',
+              str(sd_dir), *sd_options(tiny_bert_dir, text_root)).stdout
+    assert 'Iteration 2: stage 1 done' in log
+    assert 'loss_distill' in log
+    for name in ('fpt', 'sd'):
+        assert osp.isfile(sd_dir / name / 'config.json')
+        assert osp.isfile(sd_dir / name / 'tokenizer.json')
+    state = torch.load(sd_dir / 'iter_4.pth', weights_only=True)
+    assert state['state_dict']['_extra_state'].item() is True
+    assert 'teacher.embeddings.word_embeddings.weight' in state['state_dict']
+
+    ft_dir = tmp_path / 'ft'
+    options = ft_options(str(sd_dir / 'sd'), text_root)
+    run(sys.executable, 'tools/train.py', FT_CONFIG, '--work-dir',
+        str(ft_dir), *options)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        ft_dir / 'classifier')
+    assert model.config.num_labels == 2
+    metrics = tmp_path / 'metrics.json'
+    log = run(sys.executable, 'tools/test.py', FT_CONFIG,
+              str(ft_dir / 'iter_2.pth'), '--work-dir', str(tmp_path / 't'),
+              '--out', str(metrics), '--out-item', 'metrics',
+              *options).stdout
+    assert 'accuracy/top1' in log and 'macro/f1-score' in log
+    with open(metrics) as f:
+        result = json.load(f)
+    assert {'accuracy/top1', 'macro/f1-score',
+            'micro/f1-score_micro'} <= set(result)
+    assert 0 <= result['macro/f1-score'] <= 100
+
+
+def test_missing_text_data_is_named(tmp_path, tiny_bert_dir):
+    result = run(
+        sys.executable,
+        'tools/train.py',
+        SD_CONFIG,
+        '--work-dir',
+        str(tmp_path),
+        *sd_options(tiny_bert_dir, str(tmp_path / 'nowhere')),
+        check=False)
+    assert result.returncode != 0
+    assert 'TextDataset dataset is not at' in result.stderr + result.stdout
+    assert 'train.jsonl' in result.stderr + result.stdout
+
+
+def test_dist_train_two_cpu_processes(tmp_path, tiny_bert_dir, text_root):
+    result = run(
+        'bash',
+        'tools/dist_train.sh',
+        SD_CONFIG,
+        '2',
+        '--work-dir',
+        str(tmp_path),
+        *sd_options(tiny_bert_dir, text_root),
+        timeout=900)
+    log = result.stdout + result.stderr
+    assert 'GPU number: 2' in log
+    assert "device_ids=None, type='MMDistributedDataParallel'" in log
+    assert osp.isfile(tmp_path / 'sd' / 'config.json')
