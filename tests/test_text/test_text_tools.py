@@ -4,9 +4,14 @@ import json
 import os.path as osp
 import sys
 
+import pytest
 import torch
 from conftest import REPO, run
+from mmengine.config import Config
+from mmengine.runner import Runner
 from transformers import AutoModelForSequenceClassification
+
+from mmsd.utils import read_state_dict
 
 SD_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
                      'sd_minilm-l6_1xb16-2x150_rotten-tomatoes.py')
@@ -105,3 +110,35 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_bert_dir, text_root):
     assert 'GPU number: 2' in log
     assert "device_ids=None, type='MMDistributedDataParallel'" in log
     assert osp.isfile(tmp_path / 'sd' / 'config.json')
+
+
+@pytest.mark.parametrize('resume_iter', [1, 3])
+def test_resume_before_and_after_switch_is_exact(tmp_path, tiny_bert_dir,
+                                                 text_root, resume_iter):
+    """Masks, dropout and the stage survive a resume: same final weights."""
+
+    def runner(work_dir, **options):
+        cfg = Config.fromfile(SD_CONFIG)
+        cfg.merge_from_dict({
+            'model.model_name_or_path': tiny_bert_dir,
+            'train_dataloader.dataset.data_root': text_root,
+            'train_dataloader.batch_size': 4,
+            'train_cfg.max_iters': 4,
+            'custom_hooks.0.switch_iter': 2,
+            'default_hooks.checkpoint.interval': 1,
+            'default_hooks.checkpoint.max_keep_ckpts': -1,
+            'work_dir': str(work_dir),
+            **options
+        })
+        return Runner.from_cfg(cfg)
+
+    runner(tmp_path / 'full').train()
+    runner(
+        tmp_path / 'resumed',
+        resume=True,
+        load_from=str(tmp_path / 'full' / f'iter_{resume_iter}.pth')).train()
+    expected = read_state_dict(str(tmp_path / 'full' / 'iter_4.pth'))
+    actual = read_state_dict(str(tmp_path / 'resumed' / 'iter_4.pth'))
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        torch.testing.assert_close(actual[key], expected[key], msg=key)
