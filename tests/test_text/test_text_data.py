@@ -68,7 +68,7 @@ def test_dataset_tokenizes_and_groups_into_blocks(text_root, tiny_bert_dir):
 
 @pytest.mark.parametrize('content, message', [
     ('{"text": "ok", "label": "neg"}\n{oops\n', 'line 2: not a JSON'),
-    ('{"txt": "ok"}\n', "record 1: no text under text_key='text'"),
+    ('{"txt": "ok"}\n', "record 1: no text under 'text'"),
     ('{"text": "ok", "label": "meh"}\n', "label 'meh' is not one of"),
     ('{"text": "ok", "label": 7}\n', 'label 7 is out of range'),
 ])
@@ -121,3 +121,32 @@ def test_tokenizer_mismatch_is_explained(tiny_bert_dir, tmp_path):
     preprocessor = TextDataPreprocessor(tiny_bert_dir)
     with pytest.raises(ValueError, match='another tokenizer than the model'):
         preprocessor(dict(inputs=[torch.tensor([2, 30000, 3])]))
+
+
+def test_glue_tsv_pairs_and_headerless_files(tmp_path, tiny_bert_dir):
+    (tmp_path / 'rte.tsv').write_text(
+        'index\tsentence1\tsentence2\tlabel\n'
+        '0\tthe "film" was good\tit was fun\tentailment\n'
+        '1\tthe plot\tnot a plot\tnot_entailment\n')
+    dataset = TextDataset(
+        str(tmp_path / 'rte.tsv'),
+        text_key='sentence1',
+        text_pair_key='sentence2',
+        classes=('entailment', 'not_entailment'))
+    sample = dataset[0]
+    assert sample['inputs'] == dict(
+        text='the "film" was good', text_pair='it was fun')
+    assert dataset.get_gt_labels().tolist() == [0, 1]
+    preprocessor = TextDataPreprocessor(tiny_bert_dir)
+    batch = preprocessor(
+        dict(inputs=dict(text=['the film'], text_pair=['was fun'])))
+    tokens = preprocessor.tokenizer.convert_ids_to_tokens(
+        batch['inputs']['input_ids'][0])
+    assert tokens == ['[CLS]', 'the', 'film', '[SEP]', 'was', 'fun', '[SEP]']
+    (tmp_path / 'cola.tsv').write_text('gj04\t1\t\tthe film was good\n')
+    dataset = TextDataset(
+        str(tmp_path / 'cola.tsv'),
+        columns=('source', 'label', 'mark', 'sentence'),
+        text_key='sentence')
+    assert dataset[0]['inputs'] == 'the film was good'
+    assert dataset.get_gt_labels().tolist() == [1]

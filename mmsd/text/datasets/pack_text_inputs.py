@@ -9,10 +9,10 @@ from mmpretrain.structures import DataSample
 class PackTextInputs(BaseTransform):
     """Pack a text into ``inputs`` and a data sample.
 
-    ``inputs`` is the text itself, or its unpadded token ids when the
-    dataset tokenized it; :class:`mmsd.text.TextDataPreprocessor` tokenizes,
-    pads (and masks) a whole batch. ``gt_label`` is set when the sample has
-    one.
+    ``inputs`` is the text itself, a dict ``text``/``text_pair`` for a pair,
+    or the unpadded token ids when the dataset tokenized it;
+    :class:`mmsd.text.TextDataPreprocessor` tokenizes, pads (and masks) a
+    whole batch. ``gt_label`` is set when the sample has one.
     """
 
     def transform(self, results: dict) -> dict:
@@ -21,6 +21,8 @@ class PackTextInputs(BaseTransform):
             data_sample.set_gt_label(results['gt_label'])
         if 'input_ids' in results:
             inputs = torch.as_tensor(results['input_ids'], dtype=torch.long)
+        elif results.get('text_pair') is not None:
+            inputs = dict(text=results['text'], text_pair=results['text_pair'])
         else:
             inputs = results['text']
         return dict(inputs=inputs, data_samples=data_sample)

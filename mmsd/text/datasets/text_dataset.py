@@ -10,13 +10,18 @@ from mmpretrain.registry import DATASETS
 from ..hf_loading import load_tokenizer
 
 
-def read_text_records(path: str) -> List[dict]:
-    """Read records from a JSON-lines (``.jsonl``/``.json``) or CSV file."""
+def read_text_records(path: str,
+                      columns: Optional[Sequence[str]] = None) -> List[dict]:
+    """Read records from a JSON-lines (``.jsonl``/``.json``), CSV or TSV
+    (GLUE's, unquoted) file. ``columns`` names the fields of a CSV/TSV file
+    without a header row (e.g. GLUE's CoLA)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'The text file {path!r} does not exist.')
-    if path.endswith('.csv'):
+    if path.endswith(('.csv', '.tsv')):
+        options = dict(delimiter='\t', quoting=csv.QUOTE_NONE) \
+            if path.endswith('.tsv') else {}
         with open(path, newline='', encoding='utf-8') as f:
-            return list(csv.DictReader(f))
+            return list(csv.DictReader(f, fieldnames=columns, **options))
     records = []
     with open(path, encoding='utf-8') as f:
         for number, line in enumerate(f, 1):
@@ -44,10 +49,12 @@ def special_tokens_around(tokenizer) -> Tuple[List[int], List[int]]:
 
 @DATASETS.register_module()
 class TextDataset(BaseDataset):
-    """Texts, with optional labels, from a JSON-lines or CSV file.
+    """Texts or text pairs, with optional labels, from a JSON-lines, CSV or
+    TSV file.
 
-    Each record has a text field and, for classification, a label field (a
-    class name from ``classes`` or an integer index). By default the texts
+    Each record has a text field, optionally a second text (sentence-pair
+    tasks such as GLUE's MRPC or RTE) and, for classification, a label field
+    (a class name from ``classes`` or an integer index). By default the texts
     stay strings and the model's :class:`TextDataPreprocessor` tokenizes
     each batch, so the tokenizer is configured once, with the model. With
     ``tokenizer`` the texts are tokenized once when the dataset loads; this
@@ -65,6 +72,10 @@ class TextDataset(BaseDataset):
             be among them. Defaults to None (unlabeled data or integer
             labels).
         text_key (str): Field of the text. Defaults to 'text'.
+        text_pair_key (str, optional): Field of the second text of a pair.
+            Defaults to None.
+        columns (Sequence[str], optional): Field names of a CSV/TSV file
+            that has no header row. Defaults to None.
         label_key (str, optional): Field of the label; None ignores labels.
             Defaults to 'label'.
         max_length (int): With ``tokenizer``, texts are truncated to this
@@ -79,6 +90,8 @@ class TextDataset(BaseDataset):
                  tokenizer: Optional[str] = None,
                  classes: Optional[Sequence[str]] = None,
                  text_key: str = 'text',
+                 text_pair_key: Optional[str] = None,
+                 columns: Optional[Sequence[str]] = None,
                  label_key: Optional[str] = 'label',
                  max_length: int = 128,
                  block_size: Optional[int] = None,
@@ -86,42 +99,55 @@ class TextDataset(BaseDataset):
                  **kwargs) -> None:
         self.tokenizer_path = tokenizer
         self.text_key = text_key
+        self.text_pair_key = text_pair_key
+        self.columns = columns
         self.label_key = label_key
         self.max_length = max_length
         self.block_size = block_size
         if block_size is not None and tokenizer is None:
             raise ValueError('TextDataset: block_size needs a tokenizer (a '
                              'local directory) to count tokens.')
+        if block_size is not None and text_pair_key is not None:
+            raise ValueError('TextDataset: block_size does not apply to '
+                             'text pairs.')
         super().__init__(
             ann_file=ann_file, classes=classes, pipeline=pipeline, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         path = self.ann_file
-        records = read_text_records(path)
+        records = read_text_records(path, self.columns)
         if not records:
             raise ValueError(f'The text file {path!r} has no records.')
-        texts = []
-        for number, record in enumerate(records, 1):
-            text = record.get(self.text_key)
-            if not isinstance(text, str):
-                raise ValueError(
-                    f'{path}, record {number}: no text under '
-                    f'text_key={self.text_key!r} (keys: {sorted(record)}).')
-            texts.append(text)
+        texts = self._texts(records, self.text_key)
+        pairs = None if self.text_pair_key is None else self._texts(
+            records, self.text_pair_key)
+        labels = self._labels(records)
         if self.tokenizer_path is None:
             return [
-                dict(text=text, gt_label=label)
-                for text, label in zip(texts, self._labels(records))
+                dict(text=text, text_pair=pair, gt_label=label)
+                for text, pair, label in zip(texts, pairs or [None] *
+                                             len(texts), labels)
             ]
         tokenizer = load_tokenizer(self.tokenizer_path)
         if self.block_size is not None:
             return self._blocks(tokenizer, texts)
         input_ids = tokenizer(
-            texts, truncation=True, max_length=self.max_length)['input_ids']
+            texts, pairs, truncation=True,
+            max_length=self.max_length)['input_ids']
         return [
             dict(input_ids=ids, gt_label=label)
-            for ids, label in zip(input_ids, self._labels(records))
+            for ids, label in zip(input_ids, labels)
         ]
+
+    def _texts(self, records: List[dict], key: str) -> List[str]:
+        texts = []
+        for number, record in enumerate(records, 1):
+            text = record.get(key)
+            if not isinstance(text, str):
+                raise ValueError(f'{self.ann_file}, record {number}: no text '
+                                 f'under {key!r} (keys: {sorted(record)}).')
+            texts.append(text)
+        return texts
 
     def _labels(self, records: List[dict]) -> List[Optional[int]]:
         """Class indices, or Nones for unlabeled data."""

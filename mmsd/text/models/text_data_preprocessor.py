@@ -59,15 +59,15 @@ class TextDataPreprocessor(BaseDataPreprocessor):
                 pad_to_multiple_of=pad_to_multiple_of)
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """``inputs``, a list of texts or of 1-D token-id tensors, becomes a
-        dict of ``input_ids``, ``attention_mask`` and, when masking,
-        ``labels`` (-100 where not masked)."""
+        """``inputs``, a list of texts, a dict of lists ``text`` and
+        ``text_pair``, or a list of 1-D token-id tensors, becomes a dict of
+        ``input_ids``, ``attention_mask`` and, when masking, ``labels``
+        (-100 where not masked)."""
         inputs = data['inputs']
-        if all(isinstance(text, str) for text in inputs):
-            inputs = self.tokenizer(
-                list(inputs), truncation=True,
-                max_length=self.max_length)['input_ids']
-            inputs = [torch.as_tensor(ids) for ids in inputs]
+        if isinstance(inputs, dict):  # text pairs
+            inputs = self.tokenize(inputs['text'], inputs['text_pair'])
+        elif all(isinstance(text, str) for text in inputs):
+            inputs = self.tokenize(inputs)
         vocab_size = len(self.tokenizer)
         features = []
         for ids in inputs:
@@ -80,6 +80,15 @@ class TextDataPreprocessor(BaseDataPreprocessor):
             features.append(dict(input_ids=ids.tolist()))
         batch = self.cast_data(dict(self.collator(features)))
         return dict(inputs=batch, data_samples=data.get('data_samples'))
+
+    def tokenize(self, texts, pairs=None) -> list:
+        """Token-id tensors of texts (or text pairs), truncated."""
+        ids = self.tokenizer(
+            list(texts),
+            None if pairs is None else list(pairs),
+            truncation=True,
+            max_length=self.max_length)['input_ids']
+        return [torch.as_tensor(row) for row in ids]
 
 
 def build_text_preprocessor(tokenizer: str, **kwargs) -> TextDataPreprocessor:
