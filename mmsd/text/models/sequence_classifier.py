@@ -35,6 +35,9 @@ class HFSequenceClassifier(BaseModel):
             Defaults to None.
         tokenizer (str, optional): Local tokenizer directory. Defaults to
             None: ``model_name_or_path``.
+        model_kwargs (dict, optional): Config attributes to change when
+            loading, e.g. ``dict(num_hidden_layers=3)`` to keep only the
+            bottom 3 layers of the model. Defaults to None.
         reinit_modules (Sequence[str]): Dotted names of submodules of the
             transformers model to re-initialise with its own initializer,
             e.g. ``('bert.pooler', )``: a BERT exported from masked language
@@ -54,6 +57,7 @@ class HFSequenceClassifier(BaseModel):
                  model_name_or_path: Optional[str] = None,
                  config: Optional[dict] = None,
                  tokenizer: Optional[str] = None,
+                 model_kwargs: Optional[dict] = None,
                  reinit_modules: Sequence[str] = (),
                  head: dict = dict(
                      type='ClsHead', loss=dict(type='CrossEntropyLoss')),
@@ -72,7 +76,8 @@ class HFSequenceClassifier(BaseModel):
             AutoModelForSequenceClassification,
             model_name_or_path,
             config,
-            num_labels=num_classes)
+            num_labels=num_classes,
+            **(model_kwargs or {}))
         self.hf_model.is_init = True  # no re-initialisation by MMEngine
         for name in reinit_modules:
             self.hf_model.get_submodule(name).apply(
@@ -87,11 +92,16 @@ class HFSequenceClassifier(BaseModel):
                 inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[DataSample]] = None,
                 mode: str = 'tensor') -> Union[Dict, List, torch.Tensor]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
         logits = self.forward_logits(inputs)
         if mode == 'tensor':
             return logits
-        if mode == 'loss':
-            return self.head.loss((logits, ), data_samples)
         if mode == 'predict':
             return self.head.predict((logits, ), data_samples)
         raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def loss(self, inputs: Dict[str, torch.Tensor],
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """The head's loss on the logits (cross-entropy by default)."""
+        return self.head.loss((self.forward_logits(inputs), ), data_samples)

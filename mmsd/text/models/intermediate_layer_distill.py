@@ -1,0 +1,312 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import copy
+from contextlib import ExitStack, contextmanager
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmpretrain.registry import MODELS
+from torch import nn
+from transformers import AutoModel
+
+from mmsd.models.utils import FrozenTeacherMixin, freeze
+from ..hf_loading import build_hf_model
+from .ild_losses import (attention_kl, hidden_mse, mix_with_reversed,
+                         mixup_lambda, self_relations, union_mask)
+from .text_data_preprocessor import build_text_preprocessor
+
+
+def load_encoder(path: str, what: str, **kwargs) -> nn.Module:
+    """A transformers encoder (``AutoModel``, eager attention so that the
+    attention maps are returned) whose every layer came from ``path``; only
+    a pooler may be new."""
+    model, missing = build_hf_model(
+        AutoModel,
+        path,
+        output_loading_info=True,
+        attn_implementation='eager',
+        **kwargs)
+    missing = [key for key in missing if not key.startswith('pooler.')]
+    if missing:
+        raise ValueError(f'The {what} {path!r} lacks {len(missing)} weights '
+                         f'of the model to build, e.g. {missing[:3]}; is '
+                         'num_student_layers larger than its depth?')
+    model.is_init = True  # MMEngine must not re-initialise it
+    return model
+
+
+@contextmanager
+def recorded_qkv(layer: nn.Module):
+    """Record the query, key and value projections of one transformer
+    layer (BERT/RoBERTa-style ``attention.self.{query,key,value}``)."""
+    outputs = {}
+    handles = []
+    for name in ('query', 'key', 'value'):
+        module = layer.get_submodule(f'attention.self.{name}')
+        handles.append(
+            module.register_forward_hook(
+                lambda _, __, out, name=name: outputs.__setitem__(name, out)))
+    try:
+        yield outputs
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@MODELS.register_module()
+class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
+    """Intermediate-layer distillation of a fine-tuned transformer into the
+    bottom layers of its pre-trained model, with mixup consistency.
+
+    Implementation of stage A of `Towards Robust Intermediate Layer
+    Distillation (CR-ILD) <https://aclanthology.org/2023.eacl-main.75>`_,
+    and of its baselines by config: last-layer ILD without mixup
+    (``mixup=None``) and TinyBERT-style layer-to-layer ILD
+    (``layer_map='uniform'``, ``mixup=None``).
+
+    The student is the embeddings and bottom ``num_student_layers`` layers
+    of a **pre-trained** model; the teacher (frozen, eval mode) a fine-tuned
+    one. Objectives, per mapped layer pair: ``'attention'``: KL between the
+    attention maps; ``'hidden'``: MSE between hidden states, the student's
+    through a learned linear map; ``'qkv'``: KL between the query, key and
+    value self-relations (MiniLMv2). With ``mixup``, teacher and student
+    see the same embedding-level mixup of each sample with its partner in
+    the reversed batch (λ ~ Beta(α, α), λ >= 0.5, union of attention
+    masks). With ``consistency``, a no-grad pass of the student (or of its
+    EMA) on the clean inputs gives, for **every** selected objective, the
+    interpolation λ·clean_i + (1-λ)·clean_rev(i) that the mixed-input
+    student must match: ``loss_consistency``, weight ramped up linearly.
+
+    Args:
+        student (str): Local directory of the pre-trained model.
+        teacher (str): Local directory of the fine-tuned model.
+        num_student_layers (int): Layers kept from the bottom of the
+            pre-trained model. Defaults to 6.
+        objectives (Sequence[str]): Any of ``'attention'``, ``'hidden'``,
+            ``'qkv'``. Defaults to ``('attention', 'hidden')``.
+        layer_map (str): ``'last'`` (the student's last layer to the
+            teacher's) or ``'uniform'`` (student layer i to teacher layer
+            i·k, and the embeddings for ``'hidden'``). Defaults to 'last'.
+        mixup (dict, optional): ``dict(alpha=...)``; None disables mixup
+            and consistency. Defaults to ``dict(alpha=1.0)``.
+        consistency (dict, optional): ``weight``, ``ramp_iters`` (linear
+            ramp of the weight from 0) and ``ema_momentum`` (None: the
+            current student gives the targets). None disables it.
+            Defaults to ``dict(weight=0.1, ramp_iters=0)``.
+        relation_heads (int, optional): Heads of the ``'qkv'`` relations.
+            Defaults to None: the student's attention heads.
+        tokenizer (str, optional): Defaults to None: ``student``.
+        data_preprocessor (dict, optional): Extra arguments of
+            :class:`TextDataPreprocessor`. Defaults to None.
+        init_cfg (dict, optional): Defaults to None.
+    """
+    OBJECTIVES = ('attention', 'hidden', 'qkv')
+
+    def __init__(self,
+                 student: str,
+                 teacher: str,
+                 num_student_layers: int = 6,
+                 objectives: Sequence[str] = ('attention', 'hidden'),
+                 layer_map: str = 'last',
+                 mixup: Optional[dict] = dict(alpha=1.0),
+                 consistency: Optional[dict] = dict(weight=0.1, ramp_iters=0),
+                 relation_heads: Optional[int] = None,
+                 tokenizer: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=build_text_preprocessor(
+                tokenizer or student, **(data_preprocessor or {})),
+            init_cfg=init_cfg)
+        unknown = set(objectives) - set(self.OBJECTIVES)
+        if unknown or not objectives:
+            raise ValueError(f'objectives={tuple(objectives)}: choose from '
+                             f'{self.OBJECTIVES}.')
+        self.objectives = tuple(objectives)
+        self.student = load_encoder(
+            student, 'student', num_hidden_layers=num_student_layers)
+        for name, param in self.student.named_parameters():
+            if name.startswith('pooler.'):  # not distilled: kept as loaded
+                param.requires_grad_(False)
+        self.build_teacher(load_encoder(teacher, 'teacher'))
+        self.layer_pairs = self._layer_pairs(
+            layer_map, num_student_layers,
+            self.teacher.config.num_hidden_layers)
+        self.hidden_pairs = self.layer_pairs
+        if layer_map == 'uniform':
+            self.hidden_pairs = [(0, 0), *self.layer_pairs]
+        if 'hidden' in self.objectives:
+            self.hidden_map = nn.Linear(self.student.config.hidden_size,
+                                        self.teacher.config.hidden_size)
+        self.relation_heads = (
+            relation_heads or self.student.config.num_attention_heads)
+        self.mixup = mixup
+        self.consistency = consistency if mixup else None
+        self.ema_student = None
+        if self.consistency and self.consistency.get('ema_momentum'):
+            self.ema_student = freeze(copy.deepcopy(self.student))
+
+    @staticmethod
+    def _layer_pairs(layer_map: str, student_layers: int,
+                     teacher_layers: int) -> List[Tuple[int, int]]:
+        if layer_map == 'last':
+            return [(student_layers, teacher_layers)]
+        if layer_map == 'uniform':
+            if teacher_layers % student_layers:
+                raise ValueError(f'layer_map="uniform" needs the teacher '
+                                 f'depth ({teacher_layers}) to be a multiple '
+                                 f'of the student depth ({student_layers}).')
+            step = teacher_layers // student_layers
+            return [(i, i * step) for i in range(1, student_layers + 1)]
+        raise ValueError(f"layer_map={layer_map!r}: use 'last' or "
+                         "'uniform'.")
+
+    def forward(self,
+                inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List] = None,
+                mode: str = 'loss'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            return self.student(**inputs).last_hidden_state
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss and '
+                           'tensor mode.')
+
+    def features(self, encoder: nn.Module, layers: Dict[str, List[int]],
+                 attention_mask: torch.Tensor, **inputs) -> dict:
+        """Per objective, the compared features of the listed layers
+        (1-based; 0 is the embeddings for hidden states): attention maps,
+        hidden states, or the (query, key, value) self-relations."""
+        qkv_layers = layers.get('qkv', [])
+        with ExitStack() as stack:
+            recorders = {
+                i: stack.enter_context(
+                    recorded_qkv(encoder.encoder.layer[i - 1]))
+                for i in qkv_layers
+            }
+            out = encoder(
+                attention_mask=attention_mask,
+                output_attentions='attention' in layers,
+                output_hidden_states='hidden' in layers,
+                **inputs)
+        features = {}
+        if 'attention' in layers:
+            features['attention'] = [
+                out.attentions[i - 1] for i in layers['attention']
+            ]
+        if 'hidden' in layers:
+            features['hidden'] = [
+                out.hidden_states[i] for i in layers['hidden']
+            ]
+        if qkv_layers:
+            features['qkv'] = [
+                tuple(
+                    self_relations(recorders[i][name], attention_mask,
+                                   self.relation_heads)
+                    for name in ('query', 'key', 'value')) for i in qkv_layers
+            ]
+        return features
+
+    def _layers(self, side: int) -> Dict[str, List[int]]:
+        return {
+            objective: [
+                pair[side] for pair in (self.hidden_pairs if objective ==
+                                        'hidden' else self.layer_pairs)
+            ]
+            for objective in self.objectives
+        }
+
+    def loss(self,
+             inputs: Dict[str, torch.Tensor],
+             data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        ids, mask = inputs['input_ids'], inputs['attention_mask']
+        if self.training and self.ema_student is not None:
+            self._update_ema()
+        student_in = teacher_in = dict(input_ids=ids)
+        lam, mixed_mask = None, mask
+        if self.mixup:
+            lam = mixup_lambda(len(ids), self.mixup.get('alpha', 1.0))
+            lam = lam.to(ids.device)
+            mixed_mask = union_mask(mask)
+            student_in = dict(
+                inputs_embeds=mix_with_reversed(
+                    self.student.get_input_embeddings()(ids), lam))
+            teacher_in = dict(
+                inputs_embeds=mix_with_reversed(
+                    self.teacher.get_input_embeddings()(ids), lam))
+        student = self.features(self.student, self._layers(0), mixed_mask,
+                                **student_in)
+        with torch.no_grad():
+            teacher = self.features(self.teacher, self._layers(1), mixed_mask,
+                                    **teacher_in)
+        losses = {
+            f'loss_{objective}':
+            self.objective_loss(
+                objective,
+                student[objective],
+                teacher[objective],
+                mixed_mask,
+                map_hidden=True)
+            for objective in self.objectives
+        }
+        if self.consistency:
+            losses['loss_consistency'] = self.consistency_loss(
+                student, ids, mask, mixed_mask, lam)
+        return losses
+
+    def objective_loss(self,
+                       objective: str,
+                       student: list,
+                       target: list,
+                       mask: torch.Tensor,
+                       map_hidden: bool = False) -> torch.Tensor:
+        """Mean over layer pairs of one objective's loss."""
+        losses = []
+        for s, t in zip(student, target):
+            if objective == 'attention':
+                losses.append(attention_kl(s, t, mask))
+            elif objective == 'hidden':
+                s = self.hidden_map(s) if map_hidden else s
+                losses.append(hidden_mse(s, t, mask))
+            else:  # Q, K and V relations
+                losses.append(
+                    sum(attention_kl(*st, mask) for st in zip(s, t)) / 3)
+        return sum(losses) / len(losses)
+
+    def consistency_loss(self, student: dict, ids: torch.Tensor,
+                         mask: torch.Tensor, mixed_mask: torch.Tensor,
+                         lam: torch.Tensor) -> torch.Tensor:
+        """The mixed-input student against the interpolation of its own
+        clean-input features, summed over every selected objective."""
+        encoder = self.ema_student or self.student
+        with torch.no_grad():
+            clean = self.features(
+                encoder, self._layers(0), mask, input_ids=ids)
+        total = 0
+        for objective in self.objectives:
+            targets = [
+                tuple(mix_with_reversed(r, lam) for r in x) if isinstance(
+                    x, tuple) else mix_with_reversed(x, lam)
+                for x in clean[objective]
+            ]
+            total = total + self.objective_loss(objective, student[objective],
+                                                targets, mixed_mask)
+        return self.consistency_weight() * total
+
+    def consistency_weight(self) -> float:
+        """``weight``, ramped up linearly over ``ramp_iters`` iterations."""
+        weight = self.consistency.get('weight', 0.1)
+        ramp = self.consistency.get('ramp_iters', 0)
+        if not ramp:
+            return weight
+        iteration = MessageHub.get_current_instance().get_info('iter', 0)
+        return weight * min(1.0, (iteration + 1) / ramp)
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        momentum = self.consistency['ema_momentum']
+        for ema, param in zip(self.ema_student.state_dict().values(),
+                              self.student.state_dict().values()):
+            if ema.dtype.is_floating_point:
+                ema.mul_(momentum).add_(param, alpha=1 - momentum)
