@@ -1,0 +1,4 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+from .matthews_correlation import MatthewsCorrelation
+
+__all__ = ['MatthewsCorrelation']
