@@ -29,17 +29,26 @@ def test_every_dataset_and_size_has_three_stages():
         assert f'ft_roberta-base_sd_1xb16-2k_{data}.py' in names
 
 
-TEXT_MODELS = ('HFMaskedLM', 'SelfDistillMLM', 'HFSequenceClassifier')
+TEXT_MODELS = ('HFMaskedLM', 'SelfDistillMLM', 'HFSequenceClassifier',
+               'IntermediateLayerDistill', 'PredictionLayerDistill')
 
 
-def build_text_model(cfg, model_dir: str):
-    """Text configs name a local model directory the user provides: build
-    them with the tiny test model in its place."""
+def build_text_model(cfg, model_dir: str, classifier_dir: str):
+    """Text configs name local model directories the user (or an earlier
+    stage) provides: build them with tiny test models in their place."""
     import mmsd.text  # noqa: F401
     assert 'mmsd.text' in cfg.custom_imports['imports']
-    path = cfg.model.model_name_or_path
-    assert path.startswith(('data/', 'work_dirs/')), path
-    cfg.model.model_name_or_path = model_dir
+    stand_ins = dict(
+        model_name_or_path=model_dir,
+        student=model_dir,
+        teacher=classifier_dir)
+    for key, stand_in in stand_ins.items():
+        if key in cfg.model:
+            path = cfg.model[key]
+            assert path.startswith(('data/', 'work_dirs/')), path
+            cfg.model[key] = stand_in
+    if 'num_student_layers' in cfg.model:  # the tiny teacher has 2 layers
+        cfg.model.num_student_layers = 1
     model = MODELS.build(cfg.model)
     if cfg.model.type == 'HFSequenceClassifier':
         assert model.hf_model.config.num_labels == len(
@@ -54,8 +63,9 @@ def test_config_builds_model(path, request):
     assert cfg.default_scope == 'mmpretrain'
     assert 'mmsd' in cfg.custom_imports['imports']
     if cfg.model.type in TEXT_MODELS:
-        model = build_text_model(cfg,
-                                 request.getfixturevalue('tiny_bert_dir'))
+        model = build_text_model(
+            cfg, request.getfixturevalue('tiny_bert_dir'),
+            request.getfixturevalue('tiny_classifier_dir'))
     else:
         model = build_vision_model(cfg)
     assert type(model).__name__ == cfg.model.type
