@@ -1,6 +1,6 @@
-# GLUE CoLA (acceptability; header-less TSV): {data_root}/train.tsv and dev.tsv as
-# distributed by GLUE; the dev set is the test set (GLUE's test labels are
-# hidden). Epoch-based loaders for the CR-ILD recipe.
+# GLUE CoLA (acceptability; header-less TSV): {data_root}/train.tsv and
+# dev.tsv as distributed by GLUE; the dev set is the test set (GLUE's test
+# labels are hidden). Epoch-based loaders for the CR-ILD recipe.
 data_root = 'data/glue/CoLA'
 dataset = dict(
     type='TextDataset',
@@ -23,5 +23,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(ann_file='dev.tsv', test_mode=True, **dataset))
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='MatthewsCorrelation'), dict(type='Accuracy', topk=(1, ))]
+val_evaluator = [
+    dict(type='MatthewsCorrelation'),
+    dict(type='Accuracy', topk=(1, ))
+]
 test_evaluator = val_evaluator

@@ -23,5 +23,12 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(ann_file='dev.tsv', test_mode=True, **dataset))
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='Accuracy', topk=(1, )), dict(type='SingleLabelMetric', average=None, items=('f1-score', ), prefix='classwise')]
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(
+        type='SingleLabelMetric',
+        average=None,
+        items=('f1-score', ),
+        prefix='classwise')
+]
 test_evaluator = val_evaluator

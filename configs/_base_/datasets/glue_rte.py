@@ -1,4 +1,4 @@
-# GLUE RTE (Recognizing Textual Entailment): {data_root}/train.tsv and dev.tsv as
+# GLUE RTE (textual entailment): {data_root}/train.tsv and dev.tsv as
 # distributed by GLUE; the dev set is the test set (GLUE's test labels are
 # hidden). Epoch-based loaders for the CR-ILD recipe.
 data_root = 'data/glue/RTE'
