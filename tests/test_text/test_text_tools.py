@@ -33,8 +33,7 @@ def sd_options(model_dir: str, text_root: str) -> list:
 def ft_options(model_dir: str, text_root: str) -> list:
     loaders = [
         f'{loader}.dataset.data_root={text_root}'
-        for loader in ('train_dataloader', 'val_dataloader',
-                       'test_dataloader')
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
     return [
         '--cfg-options', f'model.model_name_or_path={model_dir}',
@@ -64,16 +63,15 @@ def test_self_distill_finetune_and_test(tmp_path, tiny_bert_dir, text_root):
 
     ft_dir = tmp_path / 'ft'
     options = ft_options(str(sd_dir / 'sd'), text_root)
-    run(sys.executable, 'tools/train.py', FT_CONFIG, '--work-dir',
-        str(ft_dir), *options)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        ft_dir / 'classifier')
+    run(sys.executable, 'tools/train.py', FT_CONFIG, '--work-dir', str(ft_dir),
+        *options)
+    model = AutoModelForSequenceClassification.from_pretrained(ft_dir /
+                                                               'classifier')
     assert model.config.num_labels == 2
     metrics = tmp_path / 'metrics.json'
     log = run(sys.executable, 'tools/test.py', FT_CONFIG,
               str(ft_dir / 'iter_2.pth'), '--work-dir', str(tmp_path / 't'),
-              '--out', str(metrics), '--out-item', 'metrics',
-              *options).stdout
+              '--out', str(metrics), '--out-item', 'metrics', *options).stdout
     assert 'accuracy/top1' in log and 'macro/f1-score' in log
     with open(metrics) as f:
         result = json.load(f)
@@ -142,3 +140,35 @@ def test_resume_before_and_after_switch_is_exact(tmp_path, tiny_bert_dir,
     assert expected.keys() == actual.keys()
     for key in expected:
         torch.testing.assert_close(actual[key], expected[key], msg=key)
+
+
+CRILD_A = osp.join(REPO, 'configs', 'crild', 'demo',
+                   'crild-a_minilm-l6-l3_1xb16-200_rotten-tomatoes.py')
+CRILD_B = osp.join(REPO, 'configs', 'crild', 'demo',
+                   'crild-b_minilm-l3_1xb16-200_rotten-tomatoes.py')
+
+
+def test_crild_stages_a_and_b(tmp_path, tiny_bert_dir, tiny_classifier_dir,
+                              text_root):
+    stage_a = tmp_path / 'a'
+    log = run(sys.executable, 'tools/train.py', CRILD_A, '--work-dir',
+              str(stage_a), '--cfg-options', f'model.student={tiny_bert_dir}',
+              f'model.teacher={tiny_classifier_dir}',
+              'model.num_student_layers=1',
+              f'train_dataloader.dataset.data_root={text_root}',
+              'train_dataloader.batch_size=4', 'train_cfg.max_iters=2',
+              'default_hooks.logger.interval=1').stdout
+    assert 'loss_consistency' in log and 'loss_attention' in log
+    student = stage_a / 'student'
+    assert osp.isfile(student / 'config.json')
+    options = ft_options(str(student), text_root)
+    options[options.index("model.reinit_modules=['bert.pooler']")] = (
+        f'model.teacher={tiny_classifier_dir}')
+    stage_b = tmp_path / 'b'
+    log = run(sys.executable, 'tools/train.py', CRILD_B, '--work-dir',
+              str(stage_b), *options, 'default_hooks.logger.interval=1').stdout
+    assert 'loss_kd' in log
+    log = run(sys.executable, 'tools/test.py', CRILD_B,
+              str(stage_b / 'iter_2.pth'), '--work-dir', str(tmp_path / 't'),
+              *options).stdout
+    assert 'accuracy/top1' in log and 'macro/f1-score' in log
