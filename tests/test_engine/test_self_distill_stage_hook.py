@@ -40,12 +40,14 @@ def make_runner(image_root,
                 distill=2,
                 **options) -> Runner:
     cfg = tiny_config(
-        SD_CONFIG, **two_stage_options(further, distill), **{
+        SD_CONFIG, **{
+            **two_stage_options(further, distill),
             'model.init_checkpoint': init_checkpoint,
             'train_dataloader.dataset.data_root': image_root,
             'work_dir': str(work_dir),
             'randomness.seed': 0,
-        }, **options)
+            **options,
+        })
     return Runner.from_cfg(cfg)
 
 
@@ -133,3 +135,43 @@ def test_nan_loss_stops_with_a_clear_error(image_root, init_checkpoint,
             match='Iteration 1: the loss is not finite '
             r'\(loss=nan, loss_mae=nan\)'):
         runner.train()
+
+
+@pytest.mark.parametrize('teacher_given', [False, True])
+def test_stage_two_warmup_starts_from_the_restarted_lr(
+        image_root, init_checkpoint, tmp_path, teacher_given):
+    """A stage-2 warmup scales the restarted LR, not stage 1's last one
+    (which is 0 after a decay to 0)."""
+    base_lr = 1.5e-4
+    warmup = dict(type='LinearLR', start_factor=0.1, by_epoch=False)
+    options = {
+        'param_scheduler': [
+            dict(
+                type='LinearLR',
+                start_factor=1.0,
+                end_factor=0.0,
+                by_epoch=False,
+                begin=0,
+                end=2),
+            dict(**warmup, begin=2, end=5),  # 0.1, 0.55, 1.0 (MMEngine's)
+            dict(
+                type='LinearLR',
+                start_factor=1.0,
+                end_factor=0.5,
+                by_epoch=False,
+                begin=5,
+                end=6),
+        ]
+    }
+    if teacher_given:
+        options['model.teacher_checkpoint'] = init_checkpoint
+    runner = make_runner(
+        image_root, init_checkpoint, tmp_path, distill=4, **options)
+    record = RecordHook()
+    runner.register_hook(record)
+    runner.train()
+    lrs = {it: r['lr'] for it, r in record.records.items()}
+    assert lrs[2] == pytest.approx(0.1 * base_lr)
+    assert lrs[3] == pytest.approx(0.55 * base_lr)
+    assert lrs[4] == pytest.approx(base_lr)
+    assert lrs[5] == pytest.approx(base_lr)

@@ -91,20 +91,36 @@ class SelfDistillStageHook(Hook):
                 f'{model.init_checkpoint}.',
                 logger='current')
 
-    def _advance_schedules(self, runner) -> None:
-        runner.train_loop._iter = self.switch_iter
+    @staticmethod
+    def _schedulers(runner) -> list:
         schedulers = runner.param_schedulers or []
         if isinstance(schedulers, dict):
             schedulers = [s for group in schedulers.values() for s in group]
-        for scheduler in schedulers:
+        return schedulers
+
+    def _advance_schedules(self, runner) -> None:
+        runner.train_loop._iter = self.switch_iter
+        for scheduler in self._schedulers(runner):
             for _ in range(self.switch_iter):
                 scheduler.step()
 
-    @staticmethod
-    def _reset_optimizer(runner) -> None:
+    def _reset_optimizer(self, runner) -> None:
+        """Clear the optimizer state and restart the learning rates (and
+        momenta) of stage 2 from their initial values."""
         runner.optim_wrapper.optimizer.state.clear()
         # ``OptimWrapper.param_groups`` also holds the base settings that
         # the schedulers update.
         for group in runner.optim_wrapper.param_groups:
             for key in [k for k in group if k.startswith('initial_')]:
                 group[key[len('initial_'):]] = group[key]
+        # A stage-2 scheduler took its first step (e.g. a warmup's start
+        # factor) on stage 1's last value: apply it to the restarted value.
+        for scheduler in self._schedulers(runner):
+            if scheduler.begin == self.switch_iter and \
+                    scheduler.last_step == 0:
+                groups = scheduler.optimizer.param_groups
+                for group, value in zip(groups, scheduler._get_value()):
+                    group[scheduler.param_name] = value
+                scheduler._last_value = [
+                    group[scheduler.param_name] for group in groups
+                ]
