@@ -218,16 +218,20 @@ def text_root(tmp_path_factory) -> str:
     return write_text_data(str(tmp_path_factory.mktemp('text')))
 
 
-@pytest.fixture(scope='session')
-def tiny_classifier_dir(tiny_bert_dir, tmp_path_factory) -> str:
-    """The tiny BERT as a 2-class sequence classifier (a stand-in for a
-    fine-tuned teacher)."""
+def save_tiny_classifier(path: str, model_dir: str, num_labels: int = 2):
+    """The tiny BERT as a sequence classifier (a stand-in for a fine-tuned
+    teacher)."""
     from transformers import AutoModelForSequenceClassification
 
     from mmsd.text import load_tokenizer
-    path = str(tmp_path_factory.mktemp('tiny_classifier'))
     torch.manual_seed(1)
     AutoModelForSequenceClassification.from_pretrained(
-        tiny_bert_dir, num_labels=2).save_pretrained(path)
-    load_tokenizer(tiny_bert_dir).save_pretrained(path)
+        model_dir, num_labels=num_labels).save_pretrained(path)
+    load_tokenizer(model_dir).save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope='session')
+def tiny_classifier_dir(tiny_bert_dir, tmp_path_factory) -> str:
+    return save_tiny_classifier(
+        str(tmp_path_factory.mktemp('tiny_classifier')), tiny_bert_dir)

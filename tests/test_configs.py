@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO, SD_CONFIG
+from conftest import REPO, SD_CONFIG, save_tiny_classifier
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
@@ -47,12 +47,17 @@ def build_text_model(cfg, model_dir: str, classifier_dir: str):
             path = cfg.model[key]
             assert path.startswith(('data/', 'work_dirs/')), path
             cfg.model[key] = stand_in
+    if cfg.model.get('num_classes') == 1 and 'teacher' in cfg.model:
+        cfg.model.teacher = save_tiny_classifier(
+            osp.join(osp.dirname(classifier_dir), 'regression_teacher'),
+            model_dir, num_labels=1)
     if 'num_student_layers' in cfg.model:  # the tiny teacher has 2 layers
         cfg.model.num_student_layers = 1
     model = MODELS.build(cfg.model)
     if cfg.model.type == 'HFSequenceClassifier':
-        assert model.hf_model.config.num_labels == len(
-            cfg.test_dataloader.dataset.classes)
+        classes = cfg.test_dataloader.dataset.get('classes')
+        assert model.hf_model.config.num_labels == (
+            len(classes) if classes else 1)
     return model
 
 

@@ -244,3 +244,33 @@ def test_hook_names_a_wrong_source(tiny_bert_dir, tmp_path):
         SavePretrainedHook(dict(fpt='teacher')).after_train(runner)
     with pytest.raises(TypeError, match='not a transformers model'):
         SavePretrainedHook(dict(head='head')).after_train(runner)
+
+
+def test_regression_classifier_on_scores(tiny_bert_dir, tmp_path):
+    from mmsd.text.datasets import TextDataset
+    path = tmp_path / 'stsb.tsv'
+    path.write_text('sentence1\tsentence2\tscore\n'
+                    'the film\tthe movie\t4.5\nbad plot\tgreat fun\t0.2\n')
+    dataset = TextDataset(
+        str(path),
+        text_key='sentence1',
+        text_pair_key='sentence2',
+        label_key='score',
+        regression=True)
+    samples = [dataset[i]['data_samples'] for i in range(2)]
+    assert [s.gt_score.item() for s in samples] == pytest.approx([4.5, 0.2])
+    model = HFSequenceClassifier(
+        num_classes=1,
+        model_name_or_path=tiny_bert_dir,
+        head=dict(type='RegressionHead'))
+    data = model.data_preprocessor(
+        dict(inputs=dict(
+            text=['the film', 'bad plot'], text_pair=['the movie',
+                                                      'great fun'])))
+    output = model(data['inputs'], mode='tensor').reshape(-1)
+    loss = model(data['inputs'], samples, mode='loss')['loss']
+    torch.testing.assert_close(
+        loss, ((output - torch.tensor([4.5, 0.2]))**2).mean())
+    predictions = model(data['inputs'], samples, mode='predict')
+    torch.testing.assert_close(
+        torch.cat([p.pred_score for p in predictions]), output)

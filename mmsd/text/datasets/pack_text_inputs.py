@@ -12,13 +12,17 @@ class PackTextInputs(BaseTransform):
     ``inputs`` is the text itself, a dict ``text``/``text_pair`` for a pair,
     or the unpadded token ids when the dataset tokenized it;
     :class:`mmsd.text.TextDataPreprocessor` tokenizes, pads (and masks) a
-    whole batch. ``gt_label`` is set when the sample has one.
+    whole batch. ``gt_label`` (class) or ``gt_score`` (regression target)
+    is set when the sample has one.
     """
 
     def transform(self, results: dict) -> dict:
         data_sample = DataSample()
         if results.get('gt_label') is not None:
             data_sample.set_gt_label(results['gt_label'])
+        if results.get('gt_score') is not None:
+            data_sample.set_gt_score(
+                torch.tensor([results['gt_score']], dtype=torch.float32))
         if 'input_ids' in results:
             inputs = torch.as_tensor(results['input_ids'], dtype=torch.long)
         elif results.get('text_pair') is not None:

@@ -78,6 +78,8 @@ class TextDataset(BaseDataset):
             that has no header row. Defaults to None.
         label_key (str, optional): Field of the label; None ignores labels.
             Defaults to 'label'.
+        regression (bool): The label is a real number (``gt_score``, e.g.
+            GLUE's STS-B similarity), not a class. Defaults to False.
         max_length (int): With ``tokenizer``, texts are truncated to this
             many tokens (special tokens included). Defaults to 128.
         block_size (int, optional): With ``tokenizer``, group the tokens
@@ -93,6 +95,7 @@ class TextDataset(BaseDataset):
                  text_pair_key: Optional[str] = None,
                  columns: Optional[Sequence[str]] = None,
                  label_key: Optional[str] = 'label',
+                 regression: bool = False,
                  max_length: int = 128,
                  block_size: Optional[int] = None,
                  pipeline: Sequence = (dict(type='PackTextInputs'), ),
@@ -102,6 +105,7 @@ class TextDataset(BaseDataset):
         self.text_pair_key = text_pair_key
         self.columns = columns
         self.label_key = label_key
+        self.regression = regression
         self.max_length = max_length
         self.block_size = block_size
         if block_size is not None and tokenizer is None:
@@ -121,12 +125,12 @@ class TextDataset(BaseDataset):
         texts = self._texts(records, self.text_key)
         pairs = None if self.text_pair_key is None else self._texts(
             records, self.text_pair_key)
-        labels = self._labels(records)
+        targets = self._targets(records)
         if self.tokenizer_path is None:
             return [
-                dict(text=text, text_pair=pair, gt_label=label)
-                for text, pair, label in zip(texts, pairs or [None] *
-                                             len(texts), labels)
+                dict(text=text, text_pair=pair, **target)
+                for text, pair, target in zip(texts, pairs or [None] *
+                                              len(texts), targets)
             ]
         tokenizer = load_tokenizer(self.tokenizer_path)
         if self.block_size is not None:
@@ -135,8 +139,8 @@ class TextDataset(BaseDataset):
             texts, pairs, truncation=True,
             max_length=self.max_length)['input_ids']
         return [
-            dict(input_ids=ids, gt_label=label)
-            for ids, label in zip(input_ids, labels)
+            dict(input_ids=ids, **target)
+            for ids, target in zip(input_ids, targets)
         ]
 
     def _texts(self, records: List[dict], key: str) -> List[str]:
@@ -149,14 +153,32 @@ class TextDataset(BaseDataset):
             texts.append(text)
         return texts
 
-    def _labels(self, records: List[dict]) -> List[Optional[int]]:
-        """Class indices, or Nones for unlabeled data."""
+    def _targets(self, records: List[dict]) -> List[dict]:
+        """Per record ``gt_label`` (class index) or ``gt_score`` (real
+        number), or nothing for unlabeled data."""
         if self.label_key is None or self.label_key not in records[0]:
             if self.label_key is not None and self.test_mode:
                 raise ValueError(
                     f'{self.ann_file}: no label under label_key='
                     f'{self.label_key!r}, but test_mode needs labels.')
-            return [None] * len(records)
+            return [{}] * len(records)
+        if self.regression:
+            return [
+                dict(gt_score=self._score(record, number))
+                for number, record in enumerate(records, 1)
+            ]
+        return [dict(gt_label=label) for label in self._labels(records)]
+
+    def _score(self, record: dict, number: int) -> float:
+        try:
+            return float(record.get(self.label_key))
+        except (TypeError, ValueError):
+            raise ValueError(
+                f'{self.ann_file}, record {number}: label '
+                f'{record.get(self.label_key)!r} is not a number.') from None
+
+    def _labels(self, records: List[dict]) -> List[int]:
+        """Class indices."""
         classes = self._metainfo.get('classes')
         labels = []
         for number, record in enumerate(records, 1):
@@ -194,9 +216,7 @@ class TextDataset(BaseDataset):
                 f'{self.ann_file} has {len(stream)} tokens, fewer than one '
                 f'block of {self.block_size}.')
         return [
-            dict(
-                input_ids=prefix + stream[start:start + length] + suffix,
-                gt_label=None)
+            dict(input_ids=prefix + stream[start:start + length] + suffix)
             for start in range(0,
                                len(stream) - length + 1, length)
         ]

@@ -1,0 +1,20 @@
+# CR-ILD stage B on GLUE STS-B: prediction-layer distillation (MSE for
+# regression) of the teacher into the stage-A student; evaluated on the dev
+# set.
+_base_ = [
+    '../_base_/models/crild_prediction.py',
+    '../_base_/datasets/glue_stsb.py',
+    '../_base_/schedules/crild_kd_4e.py',
+    '../_base_/text_runtime.py',
+]
+
+model = dict(
+    model_name_or_path='work_dirs/crild-a_bert-base-l6_1xb32-20e_glue-stsb/'
+    'student',
+    teacher='work_dirs/ft_bert-base_1xb32-3e_glue-stsb/classifier',
+    num_classes=1,
+    head=dict(type='RegressionHead'))
+train_dataloader = dict(batch_size=16)
+custom_hooks = [
+    dict(type='SavePretrainedHook', sources=dict(student='hf_model')),
+]

@@ -1,0 +1,17 @@
+# The CR-ILD teacher: BERT-base fine-tuned on GLUE STS-B. Set
+# model_name_or_path to a local copy of bert-base-uncased; the classifier
+# is saved as a transformers directory in {work_dir}/classifier.
+_base_ = [
+    '../_base_/models/hf_seq_cls.py',
+    '../_base_/datasets/glue_stsb.py',
+    '../_base_/schedules/glue_finetune_3e.py',
+    '../_base_/text_runtime.py',
+]
+
+model = dict(
+    model_name_or_path='data/bert-base-uncased',
+    num_classes=1,
+    head=dict(_delete_=True, type='RegressionHead'))
+custom_hooks = [
+    dict(type='SavePretrainedHook', sources=dict(classifier='hf_model')),
+]
