@@ -41,8 +41,7 @@ ROWS = (('teacher', 'teacher: MiniLM-L6 fine-tuned'),
 METRICS = ('accuracy/top1', 'macro/f1-score')
 
 
-def finetune(run_dir: str, config: str, model_dir: str,
-             options: list) -> dict:
+def finetune(run_dir: str, config: str, model_dir: str, options: list) -> dict:
     os.makedirs(run_dir, exist_ok=True)
     return run_demo.finetune_and_test(
         run_dir,
@@ -84,9 +83,7 @@ def run_seed(work_dir: str, seed: int) -> dict:
 
 def summarize(per_seed: dict) -> str:
     """Markdown table of mean ± std (sample std) over seeds."""
-    lines = [
-        '| model | top-1 (%) | macro-F1 (%) |', '| --- | ---: | ---: |'
-    ]
+    lines = ['| model | top-1 (%) | macro-F1 (%) |', '| --- | ---: | ---: |']
     for row, description in ROWS:
         cells = []
         for metric in METRICS:

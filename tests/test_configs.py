@@ -50,7 +50,8 @@ def build_text_model(cfg, model_dir: str, classifier_dir: str):
     if cfg.model.get('num_classes') == 1 and 'teacher' in cfg.model:
         cfg.model.teacher = save_tiny_classifier(
             osp.join(osp.dirname(classifier_dir), 'regression_teacher'),
-            model_dir, num_labels=1)
+            model_dir,
+            num_labels=1)
     if 'num_student_layers' in cfg.model:  # the tiny teacher has 2 layers
         cfg.model.num_student_layers = 1
     model = MODELS.build(cfg.model)

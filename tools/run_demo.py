@@ -34,8 +34,9 @@ def run_tool(tool: str, *args: str, log: Optional[str] = None) -> None:
     """Run ``tools/{tool}.py`` in a subprocess; its log streams through, or
     goes to the file ``log`` (for runs side by side)."""
     command = [sys.executable, osp.join(REPO, 'tools', f'{tool}.py'), *args]
-    print('\n$ ' + ' '.join(command[1:]) + (f'  > {log}' if log else ''),
-          flush=True)
+    print(
+        '\n$ ' + ' '.join(command[1:]) + (f'  > {log}' if log else ''),
+        flush=True)
     if log is None:
         subprocess.run(command, cwd=REPO, check=True)
         return
@@ -176,8 +177,7 @@ def plot(work_dir: str,
                        color=['gray', 'tab:orange', 'tab:green'])
     axes[2].bar_label(bars, fmt='%.1f')
     axes[2].set(
-        title=f'{task} test top-1 (%)',
-        ylim=(min(top1) - 5, max(top1) + 3))
+        title=f'{task} test top-1 (%)', ylim=(min(top1) - 5, max(top1) + 3))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 

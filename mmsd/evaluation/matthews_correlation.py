@@ -26,8 +26,8 @@ class MatthewsCorrelation(BaseMetric):
         pred, gt = torch.tensor(results, dtype=torch.long).T
         classes = int(max(pred.max(), gt.max())) + 1
         confusion = torch.bincount(
-            gt * classes + pred, minlength=classes**2).view(
-                classes, classes).double()
+            gt * classes + pred, minlength=classes**2).view(classes,
+                                                            classes).double()
         total = confusion.sum()
         correct = confusion.trace()
         true_counts, pred_counts = confusion.sum(1), confusion.sum(0)

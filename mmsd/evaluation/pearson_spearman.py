@@ -27,8 +27,8 @@ class PearsonSpearman(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            self.results.append((float(sample['pred_score'][0]),
-                                 float(sample['gt_score'][0])))
+            self.results.append(
+                (float(sample['pred_score'][0]), float(sample['gt_score'][0])))
 
     def compute_metrics(self, results: List[tuple]) -> dict:
         pred, gt = np.array(results, dtype=np.float64).T

@@ -21,14 +21,13 @@ def test_pearson_matches_numpy_and_spearman_uses_ranks():
     gt = rng.uniform(0, 5, 50)
     pred = gt**3 + rng.normal(0, 1, 50)  # monotone + noise
     result = correlations(pred, gt)
-    assert result['pearson'] == pytest.approx(
-        100 * np.corrcoef(pred, gt)[0, 1])
+    assert result['pearson'] == pytest.approx(100 *
+                                              np.corrcoef(pred, gt)[0, 1])
     exact = correlations(gt**3, gt)
     assert exact['spearman'] == pytest.approx(100)
     assert exact['pearson'] < 100
 
 
 def test_ties_share_their_average_rank():
-    assert average_ranks(np.array([3., 1., 3., 2.])).tolist() == [
-        2.5, 0, 2.5, 1
-    ]
+    assert average_ranks(np.array([3., 1., 3.,
+                                   2.])).tolist() == [2.5, 0, 2.5, 1]

@@ -14,8 +14,10 @@ from mmsd.text.models.ild_losses import (attention_kl, mix_with_reversed,
                                          mixup_lambda, soft_cross_entropy,
                                          union_mask)
 
-TEXTS = ['the film was good and fun', 'a bad boring plot', 'great acting',
-         'the story was awful and not fun at all']
+TEXTS = [
+    'the film was good and fun', 'a bad boring plot', 'great acting',
+    'the story was awful and not fun at all'
+]
 
 
 @pytest.fixture(scope='module')
@@ -103,8 +105,8 @@ def test_student_is_the_pretrained_bottom_layers(tiny_bert_dir, teacher_dir):
 
 
 @pytest.mark.parametrize('objective', ['attention', 'hidden', 'qkv'])
-def test_consistency_is_active_for_every_objective(tiny_bert_dir,
-                                                   teacher_dir, objective):
+def test_consistency_is_active_for_every_objective(tiny_bert_dir, teacher_dir,
+                                                   objective):
     torch.manual_seed(0)
     model = build(tiny_bert_dir, teacher_dir, objectives=(objective, ))
     model.train()
@@ -141,17 +143,17 @@ def test_baselines_by_config(tiny_bert_dir, teacher_dir):
         mixup=None)
     assert tinybert.layer_pairs == [(1, 1), (2, 2)]
     assert tinybert.hidden_pairs == [(0, 0), (1, 1), (2, 2)]
-    assert set(tinybert.loss(batch(tinybert))) == {
-        'loss_attention', 'loss_hidden'
-    }
+    assert set(tinybert.loss(
+        batch(tinybert))) == {'loss_attention', 'loss_hidden'}
     with pytest.raises(ValueError, match='objectives'):
         build(tiny_bert_dir, teacher_dir, objectives=('logits', ))
 
 
 def test_without_mixup_the_hidden_loss_is_plain_mse(tiny_bert_dir,
                                                     teacher_dir):
-    model = build(tiny_bert_dir, teacher_dir, mixup=None,
-                  objectives=('hidden', )).eval()
+    model = build(
+        tiny_bert_dir, teacher_dir, mixup=None,
+        objectives=('hidden', )).eval()
     inputs = batch(model)
     mask = inputs['attention_mask']
     student = model.hidden_map(model.student(**inputs).last_hidden_state)

@@ -264,13 +264,14 @@ def test_regression_classifier_on_scores(tiny_bert_dir, tmp_path):
         model_name_or_path=tiny_bert_dir,
         head=dict(type='RegressionHead'))
     data = model.data_preprocessor(
-        dict(inputs=dict(
-            text=['the film', 'bad plot'], text_pair=['the movie',
-                                                      'great fun'])))
+        dict(
+            inputs=dict(
+                text=['the film', 'bad plot'],
+                text_pair=['the movie', 'great fun'])))
     output = model(data['inputs'], mode='tensor').reshape(-1)
     loss = model(data['inputs'], samples, mode='loss')['loss']
-    torch.testing.assert_close(
-        loss, ((output - torch.tensor([4.5, 0.2]))**2).mean())
+    torch.testing.assert_close(loss,
+                               ((output - torch.tensor([4.5, 0.2]))**2).mean())
     predictions = model(data['inputs'], samples, mode='predict')
     torch.testing.assert_close(
         torch.cat([p.pred_score for p in predictions]), output)

@@ -60,8 +60,7 @@ class PredictionLayerDistill(FrozenTeacherMixin, HFSequenceClassifier):
             losses = dict(loss_kd=F.mse_loss(logits, teacher))
         else:
             losses = dict(
-                loss_kd=soft_cross_entropy(logits, teacher,
-                                           self.temperature))
+                loss_kd=soft_cross_entropy(logits, teacher, self.temperature))
         if self.hard_label_weight > 0:
             hard = self.head.loss((logits, ), data_samples)['loss']
             losses['loss_cls'] = self.hard_label_weight * hard
