@@ -1,12 +1,15 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import Dict, List, Optional
+import logging
+from typing import Dict, List, Optional, Union
 
 import torch
+from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..utils import FrozenTeacherMixin, cls_only_last_layer
+from ..utils import (FrozenTeacherMixin, TeacherFeatureCache,
+                     cls_only_last_layer)
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
@@ -28,6 +31,13 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
     (called by :class:`mmsd.engine.SelfDistillStageHook` when stage 1 ends).
     The state is saved in checkpoints, so a resumed run knows its stage.
 
+    With ``teacher_cache``, the teacher's representation of each training
+    sample is computed once and reused (:class:`TeacherFeatureCache`, keyed
+    by the exact input bytes). It takes effect only after
+    :class:`mmsd.engine.TeacherCacheHook` found the training pipeline
+    deterministic; until then, or with a random pipeline, the teacher runs
+    every step.
+
     Args:
         distill_head (dict): Config of the distillation loss head.
             Defaults to ``dict(type='SelfDistillHead')``.
@@ -38,6 +48,9 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
             unmasked passes for the class token only (exact, less work).
             Defaults to None: on when the distilled representation is the
             class token.
+        teacher_cache (bool | dict): Cache the teacher's features per sample;
+            a dict gives the arguments of :class:`TeacherFeatureCache`
+            (``device``, ``max_entries``). Defaults to False.
         **kwargs: Arguments of :class:`FurtherPretrainMAE`.
     """
 
@@ -45,6 +58,7 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
                  distill_head: dict = dict(type='SelfDistillHead'),
                  teacher_checkpoint: Optional[str] = None,
                  cls_only_last_block: Optional[bool] = None,
+                 teacher_cache: Union[bool, dict] = False,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.build_teacher(kwargs['backbone'])
@@ -59,6 +73,15 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
                 f'{self.distill_head.representation!r}.')
         self.cls_only_last_block = (
             cls_token if cls_only_last_block is None else cls_only_last_block)
+        if not isinstance(teacher_cache, (bool, dict)):
+            raise TypeError('SelfDistillMAE: teacher_cache must be a bool or '
+                            'a dict of TeacherFeatureCache arguments, got '
+                            f'{teacher_cache!r}.')
+        self.teacher_cache: Optional[TeacherFeatureCache] = None
+        if teacher_cache:
+            self.teacher_cache = TeacherFeatureCache(
+                **(teacher_cache if isinstance(teacher_cache, dict) else {}))
+        self._warned_unchecked_cache = False
 
     def init_weights(self) -> None:
         """Load the initial student and, if given, the teacher."""
@@ -73,6 +96,10 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         self.teacher.load_state_dict(self.backbone.state_dict())
         self.load_initial_weights()
         self.distill_enabled = True
+        if self.teacher_cache is not None:
+            # The new teacher also changes the cache's signature; clearing
+            # here frees the memory at once.
+            self.teacher_cache.clear()
 
     def get_extra_state(self) -> torch.Tensor:
         # A tensor, so that MMEngine can broadcast the state dict.
@@ -87,10 +114,36 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         losses = super().loss(inputs, data_samples, **kwargs)
         if self.distill_enabled:
             student = self.unmasked_tokens(self.backbone, inputs)
-            with torch.no_grad():
-                teacher = self.unmasked_tokens(self.teacher, inputs)
+            teacher = self.teacher_features(inputs)
             losses['loss_distill'] = self.distill_head.loss(student, teacher)
         return losses
+
+    def teacher_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The teacher's distilled representation of ``inputs`` (no grad),
+        from the cache where possible."""
+        cache = self.teacher_cache
+        if cache is None or not cache.active:
+            if cache is not None and not self._warned_unchecked_cache:
+                print_log(
+                    'SelfDistillMAE: teacher_cache is set but no '
+                    'TeacherCacheHook enabled it (it checks that the '
+                    'training pipeline is deterministic); the teacher runs '
+                    'every step.',
+                    logger='current',
+                    level=logging.WARNING)
+                self._warned_unchecked_cache = True
+            with torch.no_grad():
+                return self._teacher_representation(inputs)
+        return cache.features(
+            self.teacher,
+            self._teacher_representation,
+            inputs,
+            tag=(self.distill_head.representation,
+                 self.distill_head.num_extra_tokens, self.cls_only_last_block))
+
+    def _teacher_representation(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.distill_head.select(
+            self.unmasked_tokens(self.teacher, inputs))
 
     def unmasked_tokens(self, encoder: nn.Module,
                         inputs: torch.Tensor) -> torch.Tensor:
