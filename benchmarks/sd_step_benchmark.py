@@ -19,8 +19,10 @@ Variants (same ViT, same batch, AdamW, forward + backward + step):
 Repetitions are interleaved (one step of every variant per round) after a
 warm-up round, so that load from other processes hits all variants alike.
 Peak memory is measured per variant in a fresh subprocess: on the CPU the
-growth of the process's resident memory from just before the model is built to after two steps (``VmRSS`` before, ``VmHWM`` after, from
-``/proc/self/status``: allocator caches included); on a GPU ``torch.cuda.max_memory_allocated``.
+growth of the process's resident memory from just before the model is built
+to after two steps (``VmRSS`` before, ``VmHWM`` after, from
+``/proc/self/status``; allocator caches included); on a GPU
+``torch.cuda.max_memory_allocated``.
 
 Example::
 
@@ -191,8 +193,8 @@ def sync(device: torch.device) -> None:
 def make_inputs(args) -> torch.Tensor:
     generator = torch.Generator().manual_seed(0)
     return torch.randn(
-        args.batch, 3, args.size, args.size, generator=generator).to(
-            args.device)
+        args.batch, 3, args.size, args.size,
+        generator=generator).to(args.device)
 
 
 def measure_memory(args) -> dict:
@@ -241,9 +243,10 @@ def time_steps(args) -> Dict[str, list]:
             sync(device)
             if round_ >= args.warmup:
                 times[variant].append(time.perf_counter() - start)
-        print(f'round {round_ + 1}/{args.warmup + args.reps}: ' + ', '.join(
-            f'{v} {times[v][-1]:.2f}s' for v in steps if times[v]),
-              flush=True)
+        print(
+            f'round {round_ + 1}/{args.warmup + args.reps}: ' +
+            ', '.join(f'{v} {times[v][-1]:.2f}s' for v in steps if times[v]),
+            flush=True)
     return times
 
 
@@ -290,10 +293,12 @@ def main() -> None:
         print(json.dumps(measure_memory(args)))
         return
 
-    print(f'ViT-{args.arch.upper()}/16, {args.size} px, batch {args.batch}, '
-          f'{args.device}, {args.threads} thread(s), amp={args.amp}, '
-          f'torch {torch.__version__}; load: '
-          f'{os.getloadavg()[0]:.2f} (1 min)', flush=True)
+    print(
+        f'ViT-{args.arch.upper()}/16, {args.size} px, batch {args.batch}, '
+        f'{args.device}, {args.threads} thread(s), amp={args.amp}, '
+        f'torch {torch.__version__}; load: '
+        f'{os.getloadavg()[0]:.2f} (1 min)',
+        flush=True)
     times = time_steps(args)
     memory = {}
     if not args.no_memory:
@@ -339,7 +344,9 @@ def main() -> None:
                     },
                     times=times,
                     memory=memory,
-                    hashing_s=digest), f, indent=1)
+                    hashing_s=digest),
+                f,
+                indent=1)
 
 
 if __name__ == '__main__':

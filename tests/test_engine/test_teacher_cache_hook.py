@@ -18,7 +18,10 @@ class LossRecordHook(Hook):
     def __init__(self):
         self.losses = {}
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if 'loss_distill' in outputs:  # keyed by the logged number
             self.losses[runner.iter + 1] = outputs['loss_distill'].item()
@@ -38,7 +41,11 @@ def assert_same_weights(expected_file, actual_file) -> None:
             actual[key], expected[key], rtol=0, atol=atol, msg=key)
 
 
-def make_runner(image_root, init_checkpoint, work_dir, further=1, distill=7,
+def make_runner(image_root,
+                init_checkpoint,
+                work_dir,
+                further=1,
+                distill=7,
                 **options) -> Runner:
     # 12 images in batches of 4: the distillation iterations span >2 epochs.
     cfg = tiny_config(
@@ -62,11 +69,8 @@ def train(runner: Runner) -> LossRecordHook:
 
 def test_cached_training_gives_the_same_losses(image_root, init_checkpoint,
                                                tmp_path):
-    plain_runner = make_runner(
-        image_root,
-        init_checkpoint,
-        tmp_path / 'plain',
-        **{'model.teacher_cache': False})
+    plain_runner = make_runner(image_root, init_checkpoint, tmp_path / 'plain',
+                               **{'model.teacher_cache': False})
     plain = train(plain_runner)
     assert plain_runner.model.teacher_cache is None
     cached_runner = make_runner(image_root, init_checkpoint,
@@ -96,7 +100,10 @@ def test_random_pipeline_turns_the_cache_off(image_root, init_checkpoint,
         dict(type='PackInputs'),
     ]
     runner = make_runner(
-        image_root, init_checkpoint, tmp_path, distill=2,
+        image_root,
+        init_checkpoint,
+        tmp_path,
+        distill=2,
         **{'train_dataloader.dataset.pipeline': pipeline})
     record = train(runner)
     cache = runner.model.teacher_cache
@@ -105,14 +112,16 @@ def test_random_pipeline_turns_the_cache_off(image_root, init_checkpoint,
     log = open(runner.logger.log_file).read()
     assert ('Teacher-feature cache off: transform RandomResizedCrop in '
             'train_dataloader.dataset.pipeline is random') in log
+    assert 'no TeacherCacheHook' not in log  # the hook decided
 
 
 def test_deterministic_check_names_what_is_random():
     preprocessor = SelfSupDataPreprocessor()
 
     class Dataset:
-        pipeline = Compose([dict(type='Resize', scale=8), dict(
-            type='PackInputs')])
+        pipeline = Compose(
+            [dict(type='Resize', scale=8),
+             dict(type='PackInputs')])
 
     class Repeat:
         dataset = Dataset()
@@ -141,7 +150,10 @@ def test_deterministic_check_names_what_is_random():
 def test_without_the_hook_the_model_warns_and_runs_the_teacher(
         image_root, init_checkpoint, tmp_path):
     runner = make_runner(
-        image_root, init_checkpoint, tmp_path, distill=2,
+        image_root,
+        init_checkpoint,
+        tmp_path,
+        distill=2,
         custom_hooks=[dict(type='SelfDistillStageHook', switch_iter=1)])
     train(runner)
     assert not runner.model.teacher_cache.active
@@ -151,8 +163,8 @@ def test_without_the_hook_the_model_warns_and_runs_the_teacher(
 
 @pytest.mark.parametrize('resume_iter', [1, 5])
 def test_resume_with_the_cache_continues_identically(image_root,
-                                                     init_checkpoint,
-                                                     tmp_path, resume_iter):
+                                                     init_checkpoint, tmp_path,
+                                                     resume_iter):
     full = tmp_path / 'full'
     expected = train(make_runner(image_root, init_checkpoint, full)).losses
     resumed = make_runner(

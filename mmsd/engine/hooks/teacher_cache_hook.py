@@ -29,10 +29,11 @@ def _leaf_datasets(dataset: Dataset, name: str):
         yield name, dataset
 
 
-def nondeterministic_reason(dataset: Dataset,
-                            data_preprocessor: object,
-                            extra_transforms: Sequence[str] = ()
-                            ) -> Optional[str]:
+def nondeterministic_reason(
+    dataset: Dataset,
+    data_preprocessor: object,
+    extra_transforms: Sequence[str] = ()
+) -> Optional[str]:
     """Why the training inputs may differ between epochs, or None.
 
     Every transform of every pipeline must be of a type named in
@@ -139,5 +140,4 @@ class TeacherCacheHook(Hook):
         _, cache = self._cache(runner)
         if cache is not None and cache.active:
             print_log(
-                f'Teacher-feature cache: {cache.summary()}.',
-                logger='current')
+                f'Teacher-feature cache: {cache.summary()}.', logger='current')

@@ -123,7 +123,8 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         from the cache where possible."""
         cache = self.teacher_cache
         if cache is None or not cache.active:
-            if cache is not None and not self._warned_unchecked_cache:
+            if (cache is not None and not cache.checked
+                    and not self._warned_unchecked_cache):
                 print_log(
                     'SelfDistillMAE: teacher_cache is set but no '
                     'TeacherCacheHook enabled it (it checks that the '

@@ -6,8 +6,7 @@ from .frozen_teacher import FrozenTeacherMixin, build_backbone
 from .pooled_feature import feature_dim, pooled_feature
 from .svd_basis import (compute_svd_basis, load_svd_basis, project,
                         save_svd_basis)
-from .teacher_cache import (TeacherFeatureCache, modular_digests,
-                            sample_digests)
+from .teacher_cache import TeacherFeatureCache, modular_digests, sample_digests
 
 __all__ = [
     'CheckpointMismatchError', 'ClsOnlyLayer', 'FrozenTeacherMixin',

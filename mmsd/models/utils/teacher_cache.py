@@ -99,11 +99,30 @@ def modular_digests(flat: torch.Tensor) -> List[Tuple[int, ...]]:
     return [tuple(row) for row in torch.stack(parts, 1).tolist()]
 
 
-def _state_signature(module: nn.Module) -> Tuple[Tuple[int, int], ...]:
-    """Identity and in-place version of every tensor of ``module``: it
-    changes whenever a weight is loaded, modified in place or replaced."""
-    return tuple((id(tensor), tensor._version)
-                 for tensor in module.state_dict(keep_vars=True).values())
+class _TensorWatch:
+    """Sees whether any tensor of a module was loaded, modified in place or
+    replaced since :meth:`reset`, from the tensors' identities and autograd
+    version counters (a few microseconds; no weight is read). It holds the
+    tensors, so a replaced tensor's id cannot be reused by its successor.
+    Writes through ``Tensor.data`` bypass version counters and are not
+    seen."""
+
+    def __init__(self) -> None:
+        self._watched: Optional[List[Tuple[torch.Tensor, int]]] = None
+
+    def reset(self, module: Optional[nn.Module] = None) -> None:
+        self._watched = None if module is None else [
+            (tensor, tensor._version)
+            for tensor in module.state_dict(keep_vars=True).values()
+        ]
+
+    def changed(self, module: nn.Module) -> bool:
+        if self._watched is None:
+            return True
+        tensors = list(module.state_dict(keep_vars=True).values())
+        return len(tensors) != len(self._watched) or any(
+            tensor is not old or tensor._version != version
+            for tensor, (old, version) in zip(tensors, self._watched))
 
 
 class TeacherFeatureCache:
@@ -113,10 +132,11 @@ class TeacherFeatureCache:
     them only for samples not seen before. Keys are the sample digests of
     :func:`sample_digests` plus the context (autocast state and a caller
     tag), so only the same input tensor under the same computation can hit.
-    Whenever any teacher tensor is loaded, changed in place or replaced, all
-    entries are dropped. Each process fills its own cache from the samples it
-    trains on, so under DDP no rank depends on another's entries, and a
-    resumed run refills it.
+    Whenever any teacher tensor is loaded, changed in place or replaced,
+    all entries are dropped (writes through ``Tensor.data`` are not seen:
+    load weights with ``load_state_dict`` or call :meth:`clear`). Each
+    process fills its own cache from the samples it trains on, so under DDP
+    no rank depends on another's entries, and a resumed run refills it.
 
     The cache stays inactive (every call runs the teacher) until
     :meth:`activate` is called, normally by
@@ -141,8 +161,10 @@ class TeacherFeatureCache:
         self.device = None if device is None else torch.device(device)
         self.max_entries = max_entries
         self.active = False
+        # Set once activate() or deactivate() decided on the cache.
+        self.checked = False
         self._entries: Dict[Hashable, torch.Tensor] = {}
-        self._signature: Optional[tuple] = None
+        self._teacher_watch = _TensorWatch()
         self.hits = 0
         self.misses = 0
 
@@ -157,17 +179,18 @@ class TeacherFeatureCache:
 
     def activate(self) -> None:
         """Start caching."""
-        self.active = True
+        self.active = self.checked = True
 
     def deactivate(self) -> None:
         """Stop caching and drop the entries."""
         self.active = False
+        self.checked = True
         self.clear()
 
     def clear(self) -> None:
         """Drop every entry (e.g. because the teacher changed)."""
         self._entries.clear()
-        self._signature = None
+        self._teacher_watch.reset()
 
     def features(self,
                  teacher: nn.Module,
@@ -191,10 +214,9 @@ class TeacherFeatureCache:
         if not self.active:
             with torch.no_grad():
                 return compute(inputs)
-        signature = _state_signature(teacher)
-        if signature != self._signature:
+        if self._teacher_watch.changed(teacher):
             self._entries.clear()
-            self._signature = signature
+            self._teacher_watch.reset(teacher)
         context = (tag, tuple(inputs.shape[1:]), inputs.dtype,
                    _autocast_state(inputs.device))
         keys = [(context, digest) for digest in sample_digests(inputs)]
