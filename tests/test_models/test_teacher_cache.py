@@ -97,6 +97,26 @@ def test_changed_teacher_drops_every_entry(change):
     torch.testing.assert_close(out, teacher(data).detach())
 
 
+def test_state_dict_round_trip_checks_the_teacher():
+    torch.manual_seed(0)
+    teacher, cache = CountingTeacher(), active_cache()
+    data = torch.randn(3, 12)
+    expected = cache.features(teacher, teacher, data)
+    state = cache.state_dict(teacher)
+    assert len(state['entries']) == 3
+    assert all(isinstance(k, str) for k in state['entries'])
+    copy = CountingTeacher()
+    copy.load_state_dict(teacher.state_dict())
+    restored = active_cache()
+    assert restored.load_state_dict(state, copy)
+    torch.testing.assert_close(
+        restored.features(copy, copy, data), expected, rtol=0, atol=0)
+    assert copy.calls == []  # all hits
+    other = CountingTeacher()
+    fresh = active_cache()
+    assert not fresh.load_state_dict(state, other) and len(fresh) == 0
+
+
 def test_precision_and_tag_are_part_of_the_key():
     torch.manual_seed(0)
     teacher, cache = CountingTeacher(), active_cache()

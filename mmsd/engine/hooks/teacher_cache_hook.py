@@ -90,14 +90,27 @@ class TeacherCacheHook(Hook):
     the cache stays off and the log says which transform is to blame. After
     training it logs the cache's hit rate.
 
+    With ``persist``, checkpoints carry the entries (``teacher_cache``: the
+    features on the CPU and a fingerprint of the teacher's weights), and a
+    resumed run starts from them if the teacher is the same, so it continues
+    exactly as the uninterrupted run. Under DDP the checkpoint holds rank
+    0's entries; on resume every rank may use them (they are exact for any
+    rank) and adds its own.
+
     Args:
         extra_transforms (Sequence[str]): Names of further deterministic
             transforms to allow. Defaults to ().
+        persist (bool): Save the entries in checkpoints and restore them on
+            resume. Defaults to True.
     """
     priority = 'NORMAL'
 
-    def __init__(self, extra_transforms: Sequence[str] = ()) -> None:
+    def __init__(self,
+                 extra_transforms: Sequence[str] = (),
+                 persist: bool = True) -> None:
         self.extra_transforms = tuple(extra_transforms)
+        self.persist = persist
+        self._saved: Optional[dict] = None
 
     @staticmethod
     def _cache(runner):
@@ -134,6 +147,28 @@ class TeacherCacheHook(Hook):
             'Teacher-feature cache on: the training pipeline is '
             'deterministic; teacher features are computed once per sample.',
             logger='current')
+        if self._saved is not None:
+            restored = cache.load_state_dict(self._saved, model.teacher)
+            count = len(self._saved['entries'])
+            print_log(
+                f'Teacher-feature cache: restored {count} entries from the '
+                'checkpoint.' if restored else
+                f'Teacher-feature cache: ignored {count} entries of the '
+                'checkpoint: they belong to another teacher.',
+                logger='current')
+            self._saved = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Put the entries in the checkpoint."""
+        model, cache = self._cache(runner)
+        if self.persist and cache is not None and cache.active:
+            checkpoint['teacher_cache'] = cache.state_dict(model.teacher)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Keep the saved entries until the teacher's weights are loaded
+        (they are checked against them before training)."""
+        if self.persist:
+            self._saved = checkpoint.get('teacher_cache')
 
     def after_train(self, runner) -> None:
         """Log how much the cache saved."""

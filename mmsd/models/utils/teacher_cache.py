@@ -11,7 +11,7 @@ weights are unchanged, so a changed image, pipeline, precision or teacher
 can never hit a stale entry.
 """
 import hashlib
-from typing import Callable, Dict, Hashable, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -46,7 +46,7 @@ class _HashWeights:
 _WEIGHTS = _HashWeights(num_hashes=4)
 
 
-def sample_digests(inputs: torch.Tensor) -> List[Hashable]:
+def sample_digests(inputs: torch.Tensor) -> List[str]:
     """One digest per sample (first dimension) of ``inputs``' bytes.
 
     On the CPU it is the 128-bit BLAKE2b digest of the bytes. On other
@@ -58,16 +58,16 @@ def sample_digests(inputs: torch.Tensor) -> List[Hashable]:
         inputs (Tensor): A batch ``(B, ...)`` of any dtype.
 
     Returns:
-        list: ``B`` hashable digests.
+        list[str]: ``B`` hexadecimal digests.
     """
     flat = inputs.detach().reshape(inputs.shape[0], -1).contiguous()
     if flat.device.type != 'cpu':
         return modular_digests(flat)
     array = flat.view(torch.uint8).numpy()  # any dtype, no copy
-    return [hashlib.blake2b(row, digest_size=16).digest() for row in array]
+    return [hashlib.blake2b(row, digest_size=16).hexdigest() for row in array]
 
 
-def modular_digests(flat: torch.Tensor) -> List[Tuple[int, ...]]:
+def modular_digests(flat: torch.Tensor) -> List[str]:
     """Digests of the rows of ``flat`` computed with tensor operations.
 
     Each of the four 31-bit parts is a random linear function of the row's
@@ -79,7 +79,7 @@ def modular_digests(flat: torch.Tensor) -> List[Tuple[int, ...]]:
         flat (Tensor): ``(B, N)`` contiguous, any dtype.
 
     Returns:
-        list[tuple[int, ...]]: ``B`` digests.
+        list[str]: ``B`` hexadecimal digests.
     """
     batch = flat.shape[0]
     if flat.element_size() == 1:
@@ -96,7 +96,21 @@ def modular_digests(flat: torch.Tensor) -> List[Tuple[int, ...]]:
         # Products < 2**47; a chunk of 2**15 of them sums below 2**62.
         chunk_sums = (words * weight).view(batch, -1, _CHUNK).sum(-1)
         parts.append((chunk_sums % _PRIME).sum(-1) % _PRIME)
-    return [tuple(row) for row in torch.stack(parts, 1).tolist()]
+    return [
+        ''.join(f'{part:08x}' for part in row)
+        for row in torch.stack(parts, 1).tolist()
+    ]
+
+
+def module_fingerprint(module: nn.Module) -> str:
+    """BLAKE2b digest of a module's state: names, dtypes, shapes and
+    bytes of every tensor (read once; for saving and checking caches)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, tensor in module.state_dict().items():
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f'{name}:{tensor.dtype}:{tuple(tensor.shape)}'.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
 
 
 class _TensorWatch:
@@ -136,7 +150,9 @@ class TeacherFeatureCache:
     all entries are dropped (writes through ``Tensor.data`` are not seen:
     load weights with ``load_state_dict`` or call :meth:`clear`). Each
     process fills its own cache from the samples it trains on, so under DDP
-    no rank depends on another's entries, and a resumed run refills it.
+    no rank depends on another's entries. :meth:`state_dict` and
+    :meth:`load_state_dict` carry the entries through a checkpoint, tied to
+    a fingerprint of the teacher's weights.
 
     The cache stays inactive (every call runs the teacher) until
     :meth:`activate` is called, normally by
@@ -163,7 +179,7 @@ class TeacherFeatureCache:
         self.active = False
         # Set once activate() or deactivate() decided on the cache.
         self.checked = False
-        self._entries: Dict[Hashable, torch.Tensor] = {}
+        self._entries: Dict[str, torch.Tensor] = {}
         self._teacher_watch = _TensorWatch()
         self.hits = 0
         self.misses = 0
@@ -196,7 +212,7 @@ class TeacherFeatureCache:
                  teacher: nn.Module,
                  compute: Callable[[torch.Tensor], torch.Tensor],
                  inputs: torch.Tensor,
-                 tag: Hashable = None) -> torch.Tensor:
+                 tag: object = None) -> torch.Tensor:
         """``compute(inputs)``, reusing the rows of samples already seen.
 
         Args:
@@ -205,8 +221,9 @@ class TeacherFeatureCache:
             compute (Callable): Maps a batch of inputs to the teacher's
                 features ``(B, ...)``; a pure function of each sample.
             inputs (Tensor): The batch ``(B, ...)`` given to the teacher.
-            tag (Hashable): Anything else the result depends on (e.g. the
-                distilled representation). Defaults to None.
+            tag (object): Anything else the result depends on, by its
+                ``repr`` (e.g. the distilled representation). Defaults to
+                None.
 
         Returns:
             Tensor: The features ``(B, ...)`` on the device of ``inputs``.
@@ -217,9 +234,9 @@ class TeacherFeatureCache:
         if self._teacher_watch.changed(teacher):
             self._entries.clear()
             self._teacher_watch.reset(teacher)
-        context = (tag, tuple(inputs.shape[1:]), inputs.dtype,
-                   _autocast_state(inputs.device))
-        keys = [(context, digest) for digest in sample_digests(inputs)]
+        context = repr((tag, tuple(inputs.shape[1:]), inputs.dtype,
+                        _autocast_state(inputs.device)))
+        keys = [f'{context}|{digest}' for digest in sample_digests(inputs)]
         missing = [i for i, key in enumerate(keys) if key not in self._entries]
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
@@ -237,6 +254,34 @@ class TeacherFeatureCache:
             computed[i] if i in computed else self._entries[key]
             for i, key in enumerate(keys)
         ]).to(inputs.device)
+
+    def state_dict(self, teacher: nn.Module) -> dict:
+        """The entries (on the CPU) and the fingerprint of the teacher
+        they belong to, for a checkpoint."""
+        if self._teacher_watch.changed(teacher):
+            self.clear()  # entries of an older teacher
+        return dict(
+            teacher=module_fingerprint(teacher),
+            entries={
+                k: v.cpu()
+                for k, v in self._entries.items()
+            })
+
+    def load_state_dict(self, state: dict, teacher: nn.Module) -> bool:
+        """Restore the entries of :meth:`state_dict` if they belong to
+        ``teacher`` (same fingerprint); returns whether they did."""
+        if state.get('teacher') != module_fingerprint(teacher):
+            return False
+        device = self.device or next(teacher.parameters()).device
+        self._entries = {
+            key: value.to(device)
+            for key, value in state['entries'].items()
+        }
+        if self.max_entries is not None:
+            self._entries = dict(
+                list(self._entries.items())[:self.max_entries])
+        self._teacher_watch.reset(teacher)
+        return True
 
     def summary(self) -> str:
         """Entries, their size and the hit rate, for logs."""
