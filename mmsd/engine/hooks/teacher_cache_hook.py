@@ -159,9 +159,9 @@ class TeacherCacheHook(Hook):
             self._saved = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Put the entries in the checkpoint."""
+        """Put the entries, if any, in the checkpoint."""
         model, cache = self._cache(runner)
-        if self.persist and cache is not None and cache.active:
+        if self.persist and cache is not None and len(cache):
             checkpoint['teacher_cache'] = cache.state_dict(model.teacher)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
