@@ -12,7 +12,9 @@ Variants (same ViT, same batch, AdamW, forward + backward + step):
   under ``no_grad``; the loss adds the summed squared error of the final
   CLS tokens, averaged over the batch. Three encoder passes every step.
 - ``mmsd``: :class:`mmsd.models.SelfDistillMAE` with and without the
-  teacher-feature cache and the CLS-only last block. With the cache the
+  teacher-feature cache and the CLS-only last block, and (``*_rc``) with the
+  first ``--recompute-layers`` layers of the student's unmasked pass
+  recomputed in the backward pass (less memory, more time). With the cache the
   step is timed in its steady state (every sample already seen: the batch
   is re-used), hashing of the inputs included.
 
@@ -56,6 +58,7 @@ VARIANTS = {
     'mmsd_cls': 'mmsd SD, no cache, CLS-only last block',
     'mmsd_cache': 'mmsd SD, cache, full last block',
     'mmsd_cache_cls': 'mmsd SD, cache, CLS-only last block (default)',
+    'mmsd_cache_cls_rc': 'mmsd SD, cache, CLS-only, student layers recomputed',
 }
 
 
@@ -134,16 +137,18 @@ def official_step(arch: str, inputs: torch.Tensor,
     return step
 
 
-def mmpretrain_step(variant: str, arch: str, inputs: torch.Tensor,
+def mmpretrain_step(variant: str, args, inputs: torch.Tensor,
                     make_optimizer) -> Callable[[], None]:
     if variant == 'mae':
-        model = mmpretrain_model(arch, 'MAE')
+        model = mmpretrain_model(args.arch, 'MAE')
     else:
         model = mmpretrain_model(
-            arch,
+            args.arch,
             'SelfDistillMAE',
-            cls_only_last_block=variant.endswith('_cls'),
-            teacher_cache='cache' in variant)
+            cls_only_last_block='_cls' in variant,
+            teacher_cache='cache' in variant,
+            student_recompute_layers=args.recompute_layers
+            if variant.endswith('_rc') else 0)
         model.teacher.load_state_dict(model.backbone.state_dict())
         model.distill_enabled = True
         if model.teacher_cache is not None:
@@ -172,7 +177,7 @@ def build_step(variant: str, args, inputs: torch.Tensor):
     if variant == 'official':
         step = official_step(args.arch, inputs, make_optimizer)
     else:
-        step = mmpretrain_step(variant, args.arch, inputs, make_optimizer)
+        step = mmpretrain_step(variant, args, inputs, make_optimizer)
     amp = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.amp)
     if amp is None:
         return step
@@ -272,6 +277,11 @@ def main() -> None:
     parser.add_argument('--reps', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument(
+        '--recompute-layers',
+        type=int,
+        default=4,
+        help='student layers recomputed in the *_rc variant')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--amp',

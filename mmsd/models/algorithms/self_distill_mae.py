@@ -1,5 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import logging
+from contextlib import ExitStack
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -9,7 +10,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from ..utils import (FrozenTeacherMixin, TeacherFeatureCache,
-                     cls_only_last_layer)
+                     cls_only_last_layer, recomputed_layers)
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
@@ -51,6 +52,10 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         teacher_cache (bool | dict): Cache the teacher's features per sample;
             a dict gives the arguments of :class:`TeacherFeatureCache`
             (``device``, ``max_entries``). Defaults to False.
+        student_recompute_layers (int): Recompute this many first layers of
+            the student's unmasked pass in the backward pass instead of
+            keeping their activations (exact; less memory, one more forward
+            of those layers). Defaults to 0.
         **kwargs: Arguments of :class:`FurtherPretrainMAE`.
     """
 
@@ -59,6 +64,7 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
                  teacher_checkpoint: Optional[str] = None,
                  cls_only_last_block: Optional[bool] = None,
                  teacher_cache: Union[bool, dict] = False,
+                 student_recompute_layers: int = 0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.build_teacher(kwargs['backbone'])
@@ -82,6 +88,12 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
             self.teacher_cache = TeacherFeatureCache(
                 **(teacher_cache if isinstance(teacher_cache, dict) else {}))
         self._warned_unchecked_cache = False
+        num_layers = len(self.backbone.layers)
+        if not 0 <= student_recompute_layers <= num_layers:
+            raise ValueError(
+                'SelfDistillMAE: student_recompute_layers='
+                f'{student_recompute_layers} is not in [0, {num_layers}].')
+        self.student_recompute_layers = student_recompute_layers
 
     def init_weights(self) -> None:
         """Load the initial student and, if given, the teacher."""
@@ -113,7 +125,8 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         """``loss_mae``, plus ``loss_distill`` once distillation is on."""
         losses = super().loss(inputs, data_samples, **kwargs)
         if self.distill_enabled:
-            student = self.unmasked_tokens(self.backbone, inputs)
+            student = self.unmasked_tokens(self.backbone, inputs,
+                                           self.student_recompute_layers)
             teacher = self.teacher_features(inputs)
             losses['loss_distill'] = self.distill_head.loss(student, teacher)
         return losses
@@ -146,11 +159,15 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         return self.distill_head.select(
             self.unmasked_tokens(self.teacher, inputs))
 
-    def unmasked_tokens(self, encoder: nn.Module,
-                        inputs: torch.Tensor) -> torch.Tensor:
+    def unmasked_tokens(self,
+                        encoder: nn.Module,
+                        inputs: torch.Tensor,
+                        recompute_layers: int = 0) -> torch.Tensor:
         """Final-norm tokens of an unmasked pass: ``(B, L, C)``, or
-        ``(B, 1, C)`` (class token) with ``cls_only_last_block``."""
-        if not self.cls_only_last_block:
-            return encoder(inputs, mask=None)[-1]
-        with cls_only_last_layer(encoder):
+        ``(B, 1, C)`` (class token) with ``cls_only_last_block``; the first
+        ``recompute_layers`` layers are recomputed in the backward pass."""
+        with ExitStack() as stack:
+            if self.cls_only_last_block:
+                stack.enter_context(cls_only_last_layer(encoder))
+            stack.enter_context(recomputed_layers(encoder, recompute_layers))
             return encoder(inputs, mask=None)[-1]
