@@ -322,14 +322,14 @@ def main() -> None:
     medians = {v: statistics.median(t) for v, t in times.items()}
     base = medians.get('mae')
     official = medians.get('official')
-    print(f'\n{"variant":48s} {"median s":>9s} {"min-max s":>12s} '
+    print(f'\n{"variant":52s} {"median s":>9s} {"min-max s":>12s} '
           f'{"img/s":>7s} {"x MAE":>6s} {"x official":>10s} '
           f'{"peak MiB":>9s}')
     for variant in args.variants:
         med = medians[variant]
         low, high = min(times[variant]), max(times[variant])
         mem = memory.get(variant, {}).get('peak_bytes')
-        print(f'{VARIANTS[variant]:48s} {med:9.2f} '
+        print(f'{VARIANTS[variant]:52s} {med:9.2f} '
               f'{f"{low:.2f}-{high:.2f}":>12s} {args.batch / med:7.2f} '
               f'{med / base if base else float("nan"):6.2f} '
               f'{med / official if official else float("nan"):10.2f} '
