@@ -82,6 +82,7 @@ def two_stage_options(further: int, distill: int) -> dict:
         total,
         'custom_hooks': [
             dict(type='SelfDistillStageHook', switch_iter=further),
+            dict(type='TeacherCacheHook'),
             dict(
                 type='ExportBackboneHook',
                 sources=dict(sd_backbone='backbone.',

@@ -106,3 +106,63 @@ def test_sd_vit_b_cub_trains_one_step_on_cpu():
     sum(losses.values()).backward()
     assert model.backbone.cls_token.grad is not None
     assert all(p.grad is None for p in model.teacher.parameters())
+
+
+AMP_CONFIGS = [path for path in CONFIGS if '-amp-' in path]
+
+
+def test_every_stage_has_bf16_and_fp16_configs():
+    names = {osp.basename(path) for path in AMP_CONFIGS}
+    for dtype in ('bf16', 'fp16'):
+        assert f'fpt_vit-b-p16_mae-in1k_1xb64-amp-{dtype}-20k_cub.py' in names
+        assert f'sd_vit-b-p16_mae-in1k_1xb64-amp-{dtype}-2x20k_cub.py' in names
+        assert f'ft_vit-b-p16_sd_1xb32-amp-{dtype}-10k_cub.py' in names
+
+
+@pytest.mark.parametrize(
+    'path', AMP_CONFIGS, ids=[osp.relpath(p, REPO) for p in AMP_CONFIGS])
+def test_amp_config_keeps_the_recipe(path):
+    """Only the optimizer wrapper changes; it cannot be built without a GPU
+    (AmpOptimWrapper asserts CUDA), so its settings are checked."""
+    cfg = Config.fromfile(path)
+    fp32 = Config.fromfile(path.replace(
+        '-amp-bf16', '').replace('-amp-fp16', ''))
+    wrapper = cfg.optim_wrapper
+    assert wrapper.type == 'AmpOptimWrapper'
+    assert wrapper.dtype == ('bfloat16' if 'bf16' in path else 'float16')
+    for key in ('optimizer', 'paramwise_cfg', 'clip_grad'):
+        assert wrapper.get(key) == fp32.optim_wrapper.get(key)
+    assert cfg.model == fp32.model or 'ft_' in osp.basename(path)
+    if osp.basename(path).startswith('ft_'):
+        assert cfg.model.backbone_checkpoint.startswith(
+            'work_dirs/sd_vit-b-p16_mae-in1k_1xb64-amp-')
+
+
+SD_CONFIGS = [
+    path for path in CONFIGS if osp.basename(path).startswith('sd_')
+    and Config.fromfile(path).model.type == 'SelfDistillMAE'
+]
+
+
+@pytest.mark.parametrize(
+    'path', SD_CONFIGS, ids=[osp.relpath(p, REPO) for p in SD_CONFIGS])
+def test_self_distill_configs_cache_the_teacher(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.teacher_cache is True
+    hooks = [hook['type'] for hook in cfg.custom_hooks]
+    assert 'TeacherCacheHook' in hooks
+    # The paper's pipeline: nothing random, so the hook will turn it on.
+    transforms = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert not any(name.startswith('Random') for name in transforms)
+
+
+def test_attention_is_torch_fused_sdpa():
+    """MMPretrain's attention uses torch's fused kernel when no qk_scale is
+    set; keep it that way in the SD models (student and teacher)."""
+    cfg = Config.fromfile(SD_CONFIG)
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    for encoder in (model.backbone, model.teacher):
+        for layer in encoder.layers:
+            assert layer.attn.scaled_dot_product_attention is \
+                torch.nn.functional.scaled_dot_product_attention

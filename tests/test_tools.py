@@ -1,6 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """The tools run as a user runs them: subprocesses on tiny CPU configs."""
 import os.path as osp
+import re
 import sys
 
 import pytest
@@ -9,9 +10,13 @@ from conftest import (FT_CONFIG, SD_CONFIG, TINY_FT, run, tiny_config,
                       two_stage_options, write_images)
 
 
-def sd_config(tmp_path, image_root, init_checkpoint, **options) -> str:
+def sd_config(tmp_path,
+              image_root,
+              init_checkpoint,
+              distill=1,
+              **options) -> str:
     cfg = tiny_config(
-        SD_CONFIG, **two_stage_options(1, 1), **{
+        SD_CONFIG, **two_stage_options(1, distill), **{
             'model.init_checkpoint': init_checkpoint,
             'train_dataloader.dataset.data_root': image_root,
         }, **options)
@@ -95,7 +100,7 @@ def test_dist_train_two_cpu_processes(tmp_path, image_root, init_checkpoint):
     result = run(
         'bash',
         'tools/dist_train.sh',
-        sd_config(tmp_path, image_root, init_checkpoint),
+        sd_config(tmp_path, image_root, init_checkpoint, distill=3),
         '2',
         '--work-dir',
         str(work),
@@ -104,6 +109,13 @@ def test_dist_train_two_cpu_processes(tmp_path, image_root, init_checkpoint):
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # MMEngine's name for the world size
     assert "device_ids=None, type='MMDistributedDataParallel'" in log
-    assert osp.isfile(work / 'iter_2.pth')
-    state = torch.load(work / 'iter_2.pth', weights_only=True)['state_dict']
+    assert osp.isfile(work / 'iter_4.pth')
+    state = torch.load(work / 'iter_4.pth', weights_only=True)['state_dict']
     assert 'teacher.cls_token' in state
+    # Each rank caches the samples of its own shard (rank 0 logs): 3
+    # distillation iterations of 4 images, at most 12 distinct ones.
+    assert 'Teacher-feature cache on' in log
+    summary = re.search(r'Teacher-feature cache: (\d+) entries .* (\d+) '
+                        r'hits / (\d+) misses', log)
+    entries, hits, misses = map(int, summary.groups())
+    assert entries == misses and hits + misses == 12 and hits > 0

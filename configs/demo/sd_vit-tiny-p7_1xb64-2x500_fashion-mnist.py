@@ -31,6 +31,7 @@ param_scheduler = [
 train_cfg = dict(max_iters=2 * further_iters)
 custom_hooks = [
     dict(type='SelfDistillStageHook', switch_iter=further_iters),
+    dict(type='TeacherCacheHook'),
     dict(
         type='ExportBackboneHook',
         sources=dict(sd_backbone='backbone.', fpt_backbone='teacher.')),

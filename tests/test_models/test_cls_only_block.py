@@ -1,11 +1,11 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
+from conftest import build_tiny_mae
 from mmpretrain.models.backbones.vision_transformer import \
     TransformerEncoderLayer
 
-from conftest import build_tiny_mae
-from mmsd.models import ClsOnlyLayer, cls_only_last_layer
+from mmsd.models import ClsOnlyLayer, RecomputedLayer, cls_only_last_layer
 
 
 @pytest.mark.parametrize('layer_scale, qkv_bias', [(0., True), (0.1, False)])
@@ -72,3 +72,39 @@ def test_only_for_the_class_token_representation(init_checkpoint):
             cls_only_last_block=True,
             distill_head=dict(
                 type='SelfDistillHead', representation='mean_patch'))
+
+
+def test_recomputed_student_layers_give_the_same_loss_and_gradients(
+        init_checkpoint):
+    losses, grads = [], []
+    for recompute in (0, 2):
+        torch.manual_seed(0)
+        model = build_tiny_mae(
+            'SelfDistillMAE',
+            init_checkpoint=init_checkpoint,
+            teacher_checkpoint=init_checkpoint,
+            student_recompute_layers=recompute)
+        model.init_weights()
+        with torch.no_grad():
+            for param in model.teacher.parameters():
+                param.add_(0.05 * torch.randn_like(param))
+        loss = sum(model.loss(torch.randn(2, 3, 32, 32), []).values())
+        loss.backward()
+        losses.append(loss.detach())
+        grads.append({
+            name: p.grad.clone()
+            for name, p in model.backbone.named_parameters()
+            if p.grad is not None
+        })
+        assert not any(
+            isinstance(layer, RecomputedLayer)
+            for layer in model.backbone.layers)
+    torch.testing.assert_close(losses[1], losses[0], rtol=0, atol=0)
+    assert grads[1].keys() == grads[0].keys() and len(grads[0]) > 20
+    for name, expected in grads[0].items():
+        torch.testing.assert_close(
+            grads[1][name], expected, rtol=1e-6, atol=1e-7, msg=name)
+    with pytest.raises(
+            ValueError, match=r'student_recompute_layers=3 is '
+            r'not in \[0, 2\]'):
+        build_tiny_mae('SelfDistillMAE', student_recompute_layers=3)

@@ -4,8 +4,9 @@ from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
 from .self_distill_stage_hook import SelfDistillStageHook
 from .svd_basis_hook import SVDBasisHook
+from .teacher_cache_hook import TeacherCacheHook
 
 __all__ = [
     'ExportBackboneHook', 'FiniteLossHook', 'RandomStateHook',
-    'SelfDistillStageHook', 'SVDBasisHook'
+    'SelfDistillStageHook', 'SVDBasisHook', 'TeacherCacheHook'
 ]

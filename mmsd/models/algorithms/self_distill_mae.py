@@ -1,12 +1,16 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import Dict, List, Optional
+import logging
+from contextlib import ExitStack
+from typing import Dict, List, Optional, Union
 
 import torch
+from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..utils import FrozenTeacherMixin, cls_only_last_layer
+from ..utils import (FrozenTeacherMixin, TeacherFeatureCache,
+                     cls_only_last_layer, recomputed_layers)
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
@@ -28,6 +32,13 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
     (called by :class:`mmsd.engine.SelfDistillStageHook` when stage 1 ends).
     The state is saved in checkpoints, so a resumed run knows its stage.
 
+    With ``teacher_cache``, the teacher's representation of each training
+    sample is computed once and reused (:class:`TeacherFeatureCache`, keyed
+    by the exact input bytes). It takes effect only after
+    :class:`mmsd.engine.TeacherCacheHook` found the training pipeline
+    deterministic; until then, or with a random pipeline, the teacher runs
+    every step.
+
     Args:
         distill_head (dict): Config of the distillation loss head.
             Defaults to ``dict(type='SelfDistillHead')``.
@@ -38,6 +49,13 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
             unmasked passes for the class token only (exact, less work).
             Defaults to None: on when the distilled representation is the
             class token.
+        teacher_cache (bool | dict): Cache the teacher's features per sample;
+            a dict gives the arguments of :class:`TeacherFeatureCache`
+            (``device``, ``max_entries``). Defaults to False.
+        student_recompute_layers (int): Recompute this many first layers of
+            the student's unmasked pass in the backward pass instead of
+            keeping their activations (exact; less memory, one more forward
+            of those layers). Defaults to 0.
         **kwargs: Arguments of :class:`FurtherPretrainMAE`.
     """
 
@@ -45,6 +63,8 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
                  distill_head: dict = dict(type='SelfDistillHead'),
                  teacher_checkpoint: Optional[str] = None,
                  cls_only_last_block: Optional[bool] = None,
+                 teacher_cache: Union[bool, dict] = False,
+                 student_recompute_layers: int = 0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.build_teacher(kwargs['backbone'])
@@ -59,6 +79,21 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
                 f'{self.distill_head.representation!r}.')
         self.cls_only_last_block = (
             cls_token if cls_only_last_block is None else cls_only_last_block)
+        if not isinstance(teacher_cache, (bool, dict)):
+            raise TypeError('SelfDistillMAE: teacher_cache must be a bool or '
+                            'a dict of TeacherFeatureCache arguments, got '
+                            f'{teacher_cache!r}.')
+        self.teacher_cache: Optional[TeacherFeatureCache] = None
+        if teacher_cache:
+            self.teacher_cache = TeacherFeatureCache(
+                **(teacher_cache if isinstance(teacher_cache, dict) else {}))
+        self._warned_unchecked_cache = False
+        num_layers = len(self.backbone.layers)
+        if not 0 <= student_recompute_layers <= num_layers:
+            raise ValueError(
+                'SelfDistillMAE: student_recompute_layers='
+                f'{student_recompute_layers} is not in [0, {num_layers}].')
+        self.student_recompute_layers = student_recompute_layers
 
     def init_weights(self) -> None:
         """Load the initial student and, if given, the teacher."""
@@ -73,6 +108,10 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         self.teacher.load_state_dict(self.backbone.state_dict())
         self.load_initial_weights()
         self.distill_enabled = True
+        if self.teacher_cache is not None:
+            # The new teacher also changes the cache's signature; clearing
+            # here frees the memory at once.
+            self.teacher_cache.clear()
 
     def get_extra_state(self) -> torch.Tensor:
         # A tensor, so that MMEngine can broadcast the state dict.
@@ -86,17 +125,49 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         """``loss_mae``, plus ``loss_distill`` once distillation is on."""
         losses = super().loss(inputs, data_samples, **kwargs)
         if self.distill_enabled:
-            student = self.unmasked_tokens(self.backbone, inputs)
-            with torch.no_grad():
-                teacher = self.unmasked_tokens(self.teacher, inputs)
+            student = self.unmasked_tokens(self.backbone, inputs,
+                                           self.student_recompute_layers)
+            teacher = self.teacher_features(inputs)
             losses['loss_distill'] = self.distill_head.loss(student, teacher)
         return losses
 
-    def unmasked_tokens(self, encoder: nn.Module,
-                        inputs: torch.Tensor) -> torch.Tensor:
+    def teacher_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The teacher's distilled representation of ``inputs`` (no grad),
+        from the cache where possible."""
+        cache = self.teacher_cache
+        if cache is None or not cache.active:
+            if (cache is not None and not cache.checked
+                    and not self._warned_unchecked_cache):
+                print_log(
+                    'SelfDistillMAE: teacher_cache is set but no '
+                    'TeacherCacheHook enabled it (it checks that the '
+                    'training pipeline is deterministic); the teacher runs '
+                    'every step.',
+                    logger='current',
+                    level=logging.WARNING)
+                self._warned_unchecked_cache = True
+            with torch.no_grad():
+                return self._teacher_representation(inputs)
+        return cache.features(
+            self.teacher,
+            self._teacher_representation,
+            inputs,
+            tag=(self.distill_head.representation,
+                 self.distill_head.num_extra_tokens, self.cls_only_last_block))
+
+    def _teacher_representation(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.distill_head.select(
+            self.unmasked_tokens(self.teacher, inputs))
+
+    def unmasked_tokens(self,
+                        encoder: nn.Module,
+                        inputs: torch.Tensor,
+                        recompute_layers: int = 0) -> torch.Tensor:
         """Final-norm tokens of an unmasked pass: ``(B, L, C)``, or
-        ``(B, 1, C)`` (class token) with ``cls_only_last_block``."""
-        if not self.cls_only_last_block:
-            return encoder(inputs, mask=None)[-1]
-        with cls_only_last_layer(encoder):
+        ``(B, 1, C)`` (class token) with ``cls_only_last_block``; the first
+        ``recompute_layers`` layers are recomputed in the backward pass."""
+        with ExitStack() as stack:
+            if self.cls_only_last_block:
+                stack.enter_context(cls_only_last_layer(encoder))
+            stack.enter_context(recomputed_layers(encoder, recompute_layers))
             return encoder(inputs, mask=None)[-1]

@@ -5,13 +5,16 @@ from .distill_switch import DistillSwitchMixin
 from .freeze import freeze
 from .frozen_teacher import FrozenTeacherMixin, build_backbone
 from .pooled_feature import feature_dim, pooled_feature
+from .recompute import RecomputedLayer, recomputed_layers
 from .svd_basis import (compute_svd_basis, load_svd_basis, project,
                         save_svd_basis)
+from .teacher_cache import TeacherFeatureCache, modular_digests, sample_digests
 
 __all__ = [
     'CheckpointMismatchError', 'ClsOnlyLayer', 'DistillSwitchMixin',
-    'FrozenTeacherMixin', 'build_backbone', 'cls_attention',
-    'cls_only_last_layer', 'compute_svd_basis', 'feature_dim', 'freeze',
-    'load_checked', 'load_svd_basis', 'pooled_feature', 'project',
-    'save_svd_basis'
+    'FrozenTeacherMixin', 'RecomputedLayer', 'TeacherFeatureCache',
+    'build_backbone', 'cls_attention', 'cls_only_last_layer',
+    'compute_svd_basis', 'feature_dim', 'freeze', 'load_checked',
+    'load_svd_basis', 'modular_digests', 'pooled_feature', 'project',
+    'recomputed_layers', 'sample_digests', 'save_svd_basis'
 ]

@@ -1,0 +1,8 @@
+# Stages 1 + 2 on a GPU in mixed precision, float16 with dynamic loss scaling:
+# every pass (masked MAE, unmasked student and teacher) runs under the same
+# torch.autocast, and cached teacher features are keyed by that precision. GPU
+# only (AmpOptimWrapper asserts CUDA).
+_base_ = './sd_vit-b-p16_mae-in1k_1xb64-2x20k_cub.py'
+
+optim_wrapper = dict(
+    type='AmpOptimWrapper', dtype='float16', loss_scale='dynamic')

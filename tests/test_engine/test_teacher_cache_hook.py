@@ -1,0 +1,215 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+import pytest
+import torch
+from conftest import SD_CONFIG, tiny_config, two_stage_options
+from mmengine.dataset import Compose
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+from mmpretrain.models import SelfSupDataPreprocessor
+
+from mmsd.engine.hooks.teacher_cache_hook import nondeterministic_reason
+from mmsd.utils import read_state_dict
+
+
+class LossRecordHook(Hook):
+    """Records every iteration's ``loss_distill``."""
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.losses = {}
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None):
+        if 'loss_distill' in outputs:  # keyed by the logged number
+            self.losses[runner.iter + 1] = outputs['loss_distill'].item()
+
+
+def assert_same_weights(expected_file, actual_file) -> None:
+    """Equal up to float rounding. The key part of ``attn.qkv.bias`` has
+    a zero gradient in exact arithmetic (softmax ignores a shift shared by
+    all keys), so AdamW turns its rounding noise into steps of up to the
+    LR: there the tolerance is the LR."""
+    expected = read_state_dict(str(expected_file))
+    actual = read_state_dict(str(actual_file))
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        atol = 1.5e-4 if key.endswith('attn.qkv.bias') else 1e-6
+        torch.testing.assert_close(
+            actual[key], expected[key], rtol=0, atol=atol, msg=key)
+
+
+def make_runner(image_root,
+                init_checkpoint,
+                work_dir,
+                further=1,
+                distill=7,
+                **options) -> Runner:
+    # 12 images in batches of 4: the distillation iterations span >2 epochs.
+    cfg = tiny_config(
+        SD_CONFIG, **{
+            **two_stage_options(further, distill),
+            'model.init_checkpoint': init_checkpoint,
+            'train_dataloader.dataset.data_root': image_root,
+            'work_dir': str(work_dir),
+            'randomness.seed': 0,
+            **options,
+        })
+    return Runner.from_cfg(cfg)
+
+
+def train(runner: Runner) -> LossRecordHook:
+    record = LossRecordHook()
+    runner.register_hook(record)
+    runner.train()
+    return record
+
+
+def test_cached_training_gives_the_same_losses(image_root, init_checkpoint,
+                                               tmp_path):
+    plain_runner = make_runner(image_root, init_checkpoint, tmp_path / 'plain',
+                               **{'model.teacher_cache': False})
+    plain = train(plain_runner)
+    assert plain_runner.model.teacher_cache is None
+    cached_runner = make_runner(image_root, init_checkpoint,
+                                tmp_path / 'cached')
+    cached = train(cached_runner)
+    cache = cached_runner.model.teacher_cache
+    assert cache.active
+    # 7 distillation iterations x 4 images over 12 images.
+    assert (cache.misses, cache.hits, len(cache)) == (12, 16, 12)
+    assert sorted(cached.losses) == list(range(2, 9))
+    # The first epoch computes the teacher on the same batches: bit for
+    # bit. Later, features computed in another batch differ in float
+    # rounding only (CPU matrix products are not batch-invariant).
+    assert cached.losses[2] == plain.losses[2]
+    assert cached.losses[3] == plain.losses[3]
+    for it, loss in plain.losses.items():
+        assert cached.losses[it] == pytest.approx(loss, rel=1e-5, abs=0)
+    assert_same_weights(tmp_path / 'plain' / 'iter_8.pth',
+                        tmp_path / 'cached' / 'iter_8.pth')
+
+
+def test_random_pipeline_turns_the_cache_off(image_root, init_checkpoint,
+                                             tmp_path):
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='RandomResizedCrop', scale=32),
+        dict(type='PackInputs'),
+    ]
+    runner = make_runner(
+        image_root,
+        init_checkpoint,
+        tmp_path,
+        distill=2,
+        **{'train_dataloader.dataset.pipeline': pipeline})
+    record = train(runner)
+    cache = runner.model.teacher_cache
+    assert not cache.active and len(cache) == 0 and cache.hits == 0
+    assert len(record.losses) == 2
+    log = open(runner.logger.log_file).read()
+    assert ('Teacher-feature cache off: transform RandomResizedCrop in '
+            'train_dataloader.dataset.pipeline is random') in log
+    assert 'no TeacherCacheHook' not in log  # the hook decided
+
+
+def test_deterministic_check_names_what_is_random():
+    preprocessor = SelfSupDataPreprocessor()
+
+    class Dataset:
+        pipeline = Compose(
+            [dict(type='Resize', scale=8),
+             dict(type='PackInputs')])
+
+    class Repeat:
+        dataset = Dataset()
+
+    assert nondeterministic_reason(Repeat(), preprocessor) is None
+    Dataset.pipeline = Compose([dict(type='RandomFlip', prob=0.5)])
+    assert nondeterministic_reason(Repeat(), preprocessor) == (
+        'transform RandomFlip in train_dataloader.dataset.dataset.pipeline '
+        'is random or not known to be deterministic')
+    assert nondeterministic_reason(Repeat(), preprocessor,
+                                   ['RandomFlip']) is None
+    Dataset.pipeline = None
+    assert 'has no MMEngine pipeline' in nondeterministic_reason(
+        Dataset(), preprocessor)
+    Dataset.pipeline = Compose([])
+    mixup = SelfSupDataPreprocessor()
+    mixup.batch_augments = object()
+    assert nondeterministic_reason(Dataset(), mixup) == (
+        'data preprocessor SelfSupDataPreprocessor has batch_augments')
+    assert 'Module is not known' in nondeterministic_reason(
+        Dataset(), torch.nn.Module()).replace('preprocessor ', '')
+    with pytest.raises(KeyError, match="'NoSuchTransform' is not registered"):
+        nondeterministic_reason(Dataset(), preprocessor, ['NoSuchTransform'])
+
+
+def test_without_the_hook_the_model_warns_and_runs_the_teacher(
+        image_root, init_checkpoint, tmp_path):
+    runner = make_runner(
+        image_root,
+        init_checkpoint,
+        tmp_path,
+        distill=2,
+        custom_hooks=[dict(type='SelfDistillStageHook', switch_iter=1)])
+    train(runner)
+    assert not runner.model.teacher_cache.active
+    log = open(runner.logger.log_file).read()
+    assert log.count('teacher_cache is set but no TeacherCacheHook') == 1
+
+
+@pytest.mark.parametrize('resume_iter', [1, 5])
+def test_resume_with_the_cache_continues_identically(image_root,
+                                                     init_checkpoint, tmp_path,
+                                                     resume_iter):
+    full = tmp_path / 'full'
+    expected = train(make_runner(image_root, init_checkpoint, full)).losses
+    saved = torch.load(full / f'iter_{resume_iter}.pth', weights_only=False)
+    # Stage 1 has no teacher features; stage 2 saves those seen so far.
+    entries = len(saved.get('teacher_cache', {}).get('entries', {}))
+    assert entries == 0 if resume_iter == 1 else 0 < entries <= 12
+    resumed = make_runner(
+        image_root,
+        init_checkpoint,
+        tmp_path / 'resumed',
+        resume=True,
+        load_from=str(full / f'iter_{resume_iter}.pth'))
+    actual = train(resumed).losses
+    assert sorted(actual) == list(range(resume_iter + 1, 9))
+    # The checkpoint's entries make the resumed run exact.
+    assert actual == {k: v for k, v in expected.items() if k in actual}
+    final = read_state_dict(str(full / 'iter_8.pth'))
+    again = read_state_dict(str(tmp_path / 'resumed' / 'iter_8.pth'))
+    for key in final:
+        torch.testing.assert_close(again[key], final[key], rtol=0, atol=0)
+    if resume_iter == 5:
+        log = open(resumed.logger.log_file).read()
+        assert f'restored {entries} entries from the checkpoint' in log
+
+
+def test_saved_entries_of_another_teacher_are_ignored(image_root,
+                                                      init_checkpoint,
+                                                      tmp_path):
+    full = tmp_path / 'full'
+    train(make_runner(image_root, init_checkpoint, full, distill=3))
+    checkpoint = torch.load(full / 'iter_3.pth', weights_only=False)
+    entries = len(checkpoint['teacher_cache']['entries'])
+    assert entries == 8  # 2 distillation iterations of 4 new images
+    checkpoint['state_dict']['teacher.cls_token'] += 1.0
+    changed = str(tmp_path / 'changed.pth')
+    torch.save(checkpoint, changed)
+    resumed = make_runner(
+        image_root,
+        init_checkpoint,
+        tmp_path / 'resumed',
+        distill=3,
+        resume=True,
+        load_from=changed)
+    train(resumed)
+    log = open(resumed.logger.log_file).read()
+    assert 'ignored 8 entries of the checkpoint: they belong to another ' \
+        'teacher' in log
+    assert resumed.model.teacher_cache.misses == 4  # one batch, recomputed
