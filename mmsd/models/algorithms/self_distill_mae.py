@@ -9,13 +9,15 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..utils import (FrozenTeacherMixin, TeacherFeatureCache,
-                     cls_only_last_layer, recomputed_layers)
+from ..utils import (DistillSwitchMixin, FrozenTeacherMixin,
+                     TeacherFeatureCache, cls_only_last_layer,
+                     recomputed_layers)
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
 @MODELS.register_module()
-class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
+class SelfDistillMAE(DistillSwitchMixin, FrozenTeacherMixin,
+                     FurtherPretrainMAE):
     """MAE with self-distillation towards a frozen further-pre-trained
     encoder.
 
@@ -73,10 +75,9 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
         self.distill_enabled = False
         cls_token = self.distill_head.representation == 'cls_token'
         if cls_only_last_block and not cls_token:
-            raise ValueError(
-                'SelfDistillMAE: cls_only_last_block=True needs '
-                "distill_head.representation='cls_token', got "
-                f'{self.distill_head.representation!r}.')
+            raise ValueError('SelfDistillMAE: cls_only_last_block=True needs '
+                             "distill_head.representation='cls_token', got "
+                             f'{self.distill_head.representation!r}.')
         self.cls_only_last_block = (
             cls_token if cls_only_last_block is None else cls_only_last_block)
         if not isinstance(teacher_cache, (bool, dict)):
@@ -112,13 +113,6 @@ class SelfDistillMAE(FrozenTeacherMixin, FurtherPretrainMAE):
             # The new teacher also changes the cache's signature; clearing
             # here frees the memory at once.
             self.teacher_cache.clear()
-
-    def get_extra_state(self) -> torch.Tensor:
-        # A tensor, so that MMEngine can broadcast the state dict.
-        return torch.tensor(self.distill_enabled)
-
-    def set_extra_state(self, state: torch.Tensor) -> None:
-        self.distill_enabled = bool(state)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
