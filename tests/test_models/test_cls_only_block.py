@@ -1,10 +1,10 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
+from conftest import build_tiny_mae
 from mmpretrain.models.backbones.vision_transformer import \
     TransformerEncoderLayer
 
-from conftest import build_tiny_mae
 from mmsd.models import ClsOnlyLayer, cls_only_last_layer
 
 

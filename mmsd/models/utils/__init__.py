@@ -6,10 +6,12 @@ from .frozen_teacher import FrozenTeacherMixin, build_backbone
 from .pooled_feature import feature_dim, pooled_feature
 from .svd_basis import (compute_svd_basis, load_svd_basis, project,
                         save_svd_basis)
+from .weight_anchor import WeightAnchor, split_new_parameters
 
 __all__ = [
     'CheckpointMismatchError', 'ClsOnlyLayer', 'FrozenTeacherMixin',
     'build_backbone', 'cls_attention', 'cls_only_last_layer',
     'compute_svd_basis', 'feature_dim', 'freeze', 'load_checked',
-    'load_svd_basis', 'pooled_feature', 'project', 'save_svd_basis'
+    'load_svd_basis', 'pooled_feature', 'project', 'save_svd_basis',
+    'split_new_parameters', 'WeightAnchor'
 ]
