@@ -71,18 +71,27 @@ def self_distill(sd_dir: str, initial: str,
         SD=osp.join(sd_dir, 'sd_backbone.pth'))
 
 
+def train_and_test(config: str, work_dir: str,
+                   options: List[str] = ()) -> dict:
+    """Train ``config`` with ``--cfg-options options``, test its last
+    checkpoint with the same options; return the test metrics."""
+    options = list(options)
+    run_tool('train', config, '--work-dir', work_dir,
+             *(['--cfg-options', *options] if options else []))
+    metrics = osp.join(work_dir, 'test_metrics.json')
+    run_tool('test', config, last_checkpoint(work_dir), '--work-dir',
+             osp.join(work_dir, 'test'), '--out', metrics, '--out-item',
+             'metrics', *(['--cfg-options', *options] if options else []))
+    with open(metrics) as f:
+        return json.load(f)
+
+
 def finetune_and_test(ft_dir: str, checkpoint: str,
                       options: List[str] = ()) -> dict:
     """Stage 3 from ``checkpoint``; return the test metrics."""
-    options = [f'model.backbone_checkpoint={checkpoint}', *options]
-    run_tool('train', CONFIGS['ft'], '--work-dir', ft_dir, '--cfg-options',
-             *options)
-    metrics = osp.join(ft_dir, 'test_metrics.json')
-    run_tool('test', CONFIGS['ft'], last_checkpoint(ft_dir), '--work-dir',
-             osp.join(ft_dir, 'test'), '--out', metrics, '--out-item',
-             'metrics', '--cfg-options', *options)
-    with open(metrics) as f:
-        return json.load(f)
+    return train_and_test(
+        CONFIGS['ft'], ft_dir,
+        [f'model.backbone_checkpoint={checkpoint}', *options])
 
 
 def run_pipeline(
