@@ -62,6 +62,44 @@ def build_text_model(cfg, model_dir: str, classifier_dir: str):
     return model
 
 
+def test_every_dataset_has_the_baseline_rows():
+    names = {osp.basename(path) for path in CONFIGS}
+    for data in ('cub', 'aircraft', 'dtd', 'flowers102', 'dogs', 'chest-xray'):
+        for row in ('ft_vit-b-p16_mae-in1k', 'ft_vit-b-p16_fpt',
+                    'l2sp_vit-b-p16_mae-in1k', 'recadam_vit-b-p16_mae-in1k',
+                    'mars_vit-b-p16_mae-in1k', 'r3f_vit-b-p16_mae-in1k'):
+            assert f'{row}_1xb32-10k_{data}.py' in names
+    for row in ('l2sp', 'recadam', 'mars', 'r3f'):
+        assert f'{row}_vit-tiny-p7_1xb64-1k_fashion-mnist.py' in names
+
+
+@pytest.mark.parametrize('data', ['cub', 'dtd'])
+def test_baseline_rows_differ_from_plain_finetuning_only_by_the_switch(data):
+    by_name = {osp.basename(path): path for path in CONFIGS}
+
+    def load(name):
+        return Config.fromfile(by_name[name]).to_dict()
+
+    plain = load(f'ft_vit-b-p16_mae-in1k_1xb32-10k_{data}.py')
+    assert plain['model']['backbone_checkpoint'] == (
+        'checkpoints/mae_vit-base-p16_in1k.pth')
+    assert 'regularizers' not in plain['model']
+    assert plain['optim_wrapper']['optimizer']['type'] == 'AdamW'
+    for row in ('l2sp', 'r3f', 'recadam', 'mars'):
+        cfg = load(f'{row}_vit-b-p16_mae-in1k_1xb32-10k_{data}.py')
+        for key in ('train_dataloader', 'param_scheduler', 'train_cfg'):
+            assert cfg[key] == plain[key], (row, key)
+        model = dict(cfg['model'])
+        regularizers = model.pop('regularizers', [])
+        assert model == plain['model'], row
+        assert len(regularizers) == (1 if row in ('l2sp', 'r3f') else 0)
+        optimizer = cfg['optim_wrapper']['optimizer']
+        assert optimizer['lr'] == 1e-4
+        assert (optimizer['type'] == 'RecAdam') == (row == 'recadam')
+        hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
+        assert hooks == (['MARSProjectionHook'] if row == 'mars' else [])
+
+
 @pytest.mark.parametrize(
     'path', CONFIGS, ids=[osp.relpath(p, REPO) for p in CONFIGS])
 def test_config_builds_model(path, request):

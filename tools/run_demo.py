@@ -80,6 +80,32 @@ def self_distill(sd_dir: str, initial: str,
         SD=osp.join(sd_dir, 'sd_backbone.pth'))
 
 
+def train_and_test(config: str,
+                   work_dir: str,
+                   options: List[str] = (),
+                   log: Optional[str] = None) -> dict:
+    """Train ``config`` with ``--cfg-options options``, test its last
+    checkpoint with the same options; return the test metrics. ``log``:
+    a file for the training output (the test's goes beside it)."""
+    options = ['--cfg-options', *options] if options else []
+    run_tool('train', config, '--work-dir', work_dir, *options, log=log)
+    metrics = osp.join(work_dir, 'test_metrics.json')
+    run_tool(
+        'test',
+        config,
+        last_checkpoint(work_dir),
+        '--work-dir',
+        osp.join(work_dir, 'test'),
+        '--out',
+        metrics,
+        '--out-item',
+        'metrics',
+        *options,
+        log=log and log.replace('.log', '_test.log'))
+    with open(metrics) as f:
+        return json.load(f)
+
+
 def finetune_and_test(ft_dir: str,
                       checkpoint: str,
                       options: List[str] = (),
@@ -87,31 +113,9 @@ def finetune_and_test(ft_dir: str,
                       checkpoint_option: str = 'model.backbone_checkpoint',
                       log: Optional[str] = None) -> dict:
     """Stage 3 from ``checkpoint``; return the test metrics."""
-    options = [f'{checkpoint_option}={checkpoint}', *options]
-    run_tool(
-        'train',
-        config,
-        '--work-dir',
-        ft_dir,
-        '--cfg-options',
-        *options,
-        log=log)
-    metrics = osp.join(ft_dir, 'test_metrics.json')
-    run_tool(
-        'test',
-        config,
-        last_checkpoint(ft_dir),
-        '--work-dir',
-        osp.join(ft_dir, 'test'),
-        '--out',
-        metrics,
-        '--out-item',
-        'metrics',
-        '--cfg-options',
-        *options,
-        log=log and log.replace('.log', '_test.log'))
-    with open(metrics) as f:
-        return json.load(f)
+    return train_and_test(config, ft_dir,
+                          [f'{checkpoint_option}={checkpoint}', *options],
+                          log)
 
 
 def run_pipeline(

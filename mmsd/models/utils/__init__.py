@@ -9,6 +9,7 @@ from .recompute import RecomputedLayer, recomputed_layers
 from .svd_basis import (compute_svd_basis, load_svd_basis, project,
                         save_svd_basis)
 from .teacher_cache import TeacherFeatureCache, modular_digests, sample_digests
+from .weight_anchor import WeightAnchor, split_new_parameters
 
 __all__ = [
     'CheckpointMismatchError', 'ClsOnlyLayer', 'DistillSwitchMixin',
@@ -16,5 +17,6 @@ __all__ = [
     'build_backbone', 'cls_attention', 'cls_only_last_layer',
     'compute_svd_basis', 'feature_dim', 'freeze', 'load_checked',
     'load_svd_basis', 'modular_digests', 'pooled_feature', 'project',
-    'recomputed_layers', 'sample_digests', 'save_svd_basis'
+    'recomputed_layers', 'sample_digests', 'save_svd_basis',
+    'split_new_parameters', 'WeightAnchor'
 ]
