@@ -8,7 +8,9 @@ For every seed, with the normal tools and the configs in
 demo's fine-tune config), the student fine-tuned directly from the
 truncated pre-trained model, last-layer ILD (stage A without mixup) + stage
 B, and CR-ILD (stage A with mixup consistency) + stage B. Prints the mean ±
-std table and writes ``results.json`` and ``results.md`` to the work dir.
+std table (``tools/multi_seed.py``'s) and writes ``runs.csv``,
+``summary.csv`` and ``summary.md`` to the work dir. Finished runs are
+reused.
 """
 import argparse
 import json
@@ -18,10 +20,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-
 sys.path.insert(
     0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools'))
+import multi_seed  # noqa: E402
 import run_demo  # noqa: E402
 import run_text_demo  # noqa: E402
 
@@ -34,14 +35,20 @@ CONFIGS = dict(
     'rotten-tomatoes.py',
     stage_b='configs/crild/demo/crild-b_minilm-l3_1xb16-200_'
     'rotten-tomatoes.py')
-ROWS = (('teacher', 'teacher: MiniLM-L6 fine-tuned'),
-        ('student', 'student: bottom 3 layers, fine-tuned'),
-        ('ild', 'last-layer ILD + prediction KD'),
-        ('crild', 'CR-ILD (mixup consistency) + prediction KD'))
+ROWS = dict(
+    teacher='teacher: MiniLM-L6 fine-tuned',
+    student='student: bottom 3 layers, fine-tuned',
+    ild='last-layer ILD + prediction KD',
+    crild='CR-ILD (mixup consistency) + prediction KD')
 METRICS = ('accuracy/top1', 'macro/f1-score')
 
 
 def finetune(run_dir: str, config: str, model_dir: str, options: list) -> dict:
+    """Fine-tune (or distil) and test, unless a finished run is there."""
+    metrics = osp.join(run_dir, 'test_metrics.json')
+    if osp.isfile(metrics):
+        with open(metrics) as f:
+            return json.load(f)
     os.makedirs(run_dir, exist_ok=True)
     return run_demo.finetune_and_test(
         run_dir,
@@ -66,33 +73,20 @@ def run_seed(work_dir: str, seed: int) -> dict:
     for method in ('ild', 'crild'):
         stage_a = osp.join(root, f'{method}_a')
         os.makedirs(stage_a, exist_ok=True)
-        run_demo.run_tool(
-            'train',
-            CONFIGS[method],
-            '--work-dir',
-            stage_a,
-            '--cfg-options',
-            *seeded,
-            *teacher,
-            log=osp.join(stage_a, 'run.log'))
+        if not osp.isfile(osp.join(stage_a, 'student', 'config.json')):
+            run_demo.run_tool(
+                'train',
+                CONFIGS[method],
+                '--work-dir',
+                stage_a,
+                '--cfg-options',
+                *seeded,
+                *teacher,
+                log=osp.join(stage_a, 'run.log'))
         results[method] = finetune(
             osp.join(root, f'{method}_b'), CONFIGS['stage_b'],
             osp.join(stage_a, 'student'), [*seeded, *teacher])
     return results
-
-
-def summarize(per_seed: dict) -> str:
-    """Markdown table of mean ± std (sample std) over seeds."""
-    lines = ['| model | top-1 (%) | macro-F1 (%) |', '| --- | ---: | ---: |']
-    for row, description in ROWS:
-        cells = []
-        for metric in METRICS:
-            values = np.array(
-                [results[row][metric] for results in per_seed.values()])
-            std = values.std(ddof=1) if len(values) > 1 else 0.0
-            cells.append(f'{values.mean():.2f} ± {std:.2f}')
-        lines.append(f'| {description} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
 
 
 def main() -> None:
@@ -109,11 +103,11 @@ def main() -> None:
         per_seed = dict(
             zip(args.seeds,
                 pool.map(lambda s: run_seed(work_dir, s), args.seeds)))
-    table = summarize(per_seed)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(per_seed, f, indent=1)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
+    records = [
+        dict(row=ROWS[row], seed=seed, **results[row]) for row in ROWS
+        for seed, results in per_seed.items()
+    ]
+    table = multi_seed.write_results(work_dir, records, METRICS)
     print(f'\nCR-ILD offline, seeds {args.seeds}, '
           f'{time.time() - start:.0f} s:\n\n{table}')
 

@@ -39,6 +39,7 @@ METRIC_NAMES = {
     'accuracy/top1': 'top-1 (%)',
     'accuracy/top5': 'top-5 (%)',
     'single-label/f1-score': 'macro-F1 (%)',
+    'macro/f1-score': 'macro-F1 (%)',  # the text configs' name
 }
 
 
