@@ -27,6 +27,8 @@ def test_every_dataset_and_size_has_three_stages():
         assert f'mlm_roberta-base_1xb16-10k_{data}.py' in names
         assert f'sd_roberta-base_1xb16-2x10k_{data}.py' in names
         assert f'ft_roberta-base_sd_1xb16-2k_{data}.py' in names
+        for baseline in ('l2sp', 'recadam', 'mars', 'r3f'):
+            assert f'{baseline}_roberta-base_1xb16-2k_{data}.py' in names
 
 
 TEXT_MODELS = ('HFMaskedLM', 'SelfDistillMLM', 'HFSequenceClassifier',
@@ -107,8 +109,10 @@ def test_config_builds_model(path, request):
     assert cfg.default_scope == 'mmpretrain'
     assert 'mmsd' in cfg.custom_imports['imports']
     if cfg.model.type in TEXT_MODELS:
+        # RoBERTa configs name RoBERTa modules (e.g. R3F's embedding).
+        arch = 'roberta' if 'roberta' in osp.basename(path) else 'bert'
         model = build_text_model(
-            cfg, request.getfixturevalue('tiny_bert_dir'),
+            cfg, request.getfixturevalue(f'tiny_{arch}_dir'),
             request.getfixturevalue('tiny_classifier_dir'))
     else:
         model = build_vision_model(cfg)

@@ -275,3 +275,38 @@ def test_regression_classifier_on_scores(tiny_bert_dir, tmp_path):
     predictions = model(data['inputs'], samples, mode='predict')
     torch.testing.assert_close(
         torch.cat([p.pred_score for p in predictions]), output)
+
+
+def test_classifier_regularizers_l2sp_and_r3f(tiny_bert_dir):
+    torch.manual_seed(0)
+    plain = HFSequenceClassifier(
+        num_classes=2, model_name_or_path=tiny_bert_dir)
+    model = HFSequenceClassifier(
+        num_classes=2,
+        model_name_or_path=tiny_bert_dir,
+        regularizers=[
+            dict(
+                type='L2SPRegularizer',
+                alpha=0.1,
+                beta=0.01,
+                new_prefixes=['hf_model.classifier.']),
+            dict(
+                type='R3FRegularizer',
+                embedding='hf_model.bert.embeddings.word_embeddings',
+                sigma=0.1)
+        ])
+    model.load_state_dict(plain.state_dict(), strict=False)
+    plain.eval(), model.eval()  # no dropout: the task losses must agree
+    inputs, samples = classifier_batch(model)
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss', 'loss_l2sp', 'loss_r3f'}
+    assert losses['loss_r3f'] == 0  # no noise out of training
+    torch.testing.assert_close(losses['loss'],
+                               plain(inputs, samples, mode='loss')['loss'])
+    # At the start, w = w0: L2-SP only holds the new head at beta/2 |w|^2.
+    head = model.hf_model.classifier.weight
+    expected = 0.01 / 2 * (head.pow(2).sum() +
+                           model.hf_model.classifier.bias.pow(2).sum())
+    torch.testing.assert_close(losses['loss_l2sp'], expected)
+    model.train()
+    assert model(inputs, samples, mode='loss')['loss_r3f'] > 0

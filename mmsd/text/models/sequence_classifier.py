@@ -7,12 +7,13 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from transformers import AutoModelForSequenceClassification
 
+from mmsd.models.classifiers import FinetuneRegularizerMixin
 from ..hf_loading import build_hf_model
 from .text_data_preprocessor import build_text_preprocessor
 
 
 @MODELS.register_module()
-class HFSequenceClassifier(BaseModel):
+class HFSequenceClassifier(FinetuneRegularizerMixin, BaseModel):
     """A transformers sequence classifier that trains, predicts and is
     evaluated like an MMPretrain classifier.
 
@@ -44,6 +45,9 @@ class HFSequenceClassifier(BaseModel):
             modelling has no trained pooler, so comparing it with the
             original BERT is fair only when every run starts from a new
             pooler. Defaults to ().
+        regularizers (Sequence[dict], optional): Fine-tuning regularisers
+            adding loss terms (L2-SP, R3F; the baselines of the paper), see
+            :class:`mmsd.models.FinetuneRegularizerMixin`. Defaults to None.
         head (dict): The loss and prediction head on the logits.
             Defaults to ``dict(type='ClsHead',
             loss=dict(type='CrossEntropyLoss'))``.
@@ -59,6 +63,7 @@ class HFSequenceClassifier(BaseModel):
                  tokenizer: Optional[str] = None,
                  model_kwargs: Optional[dict] = None,
                  reinit_modules: Sequence[str] = (),
+                 regularizers: Optional[Sequence[dict]] = None,
                  head: dict = dict(
                      type='ClsHead', loss=dict(type='CrossEntropyLoss')),
                  data_preprocessor: Optional[dict] = None,
@@ -83,6 +88,7 @@ class HFSequenceClassifier(BaseModel):
             self.hf_model.get_submodule(name).apply(
                 self.hf_model._init_weights)
         self.head = MODELS.build(head)
+        self.init_regularizers(regularizers)
 
     def forward_logits(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Class logits ``(B, num_classes)`` of a padded batch."""
@@ -103,5 +109,9 @@ class HFSequenceClassifier(BaseModel):
 
     def loss(self, inputs: Dict[str, torch.Tensor],
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
-        """The head's loss on the logits (cross-entropy by default)."""
-        return self.head.loss((self.forward_logits(inputs), ), data_samples)
+        """The head's loss on the logits (cross-entropy by default), plus
+        the regularisers' terms."""
+        logits = self.forward_logits(inputs)
+        losses = self.head.loss((logits, ), data_samples)
+        losses.update(self.regularizer_losses(inputs, logits))
+        return losses

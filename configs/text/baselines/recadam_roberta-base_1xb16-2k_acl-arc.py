@@ -1,0 +1,12 @@
+# Baseline: RecAdam fine-tuning of RoBERTa-base; the new classifier head is
+# plain AdamW.
+_base_ = [
+    '../finetune/ft_roberta-base_sd_1xb16-2k_acl-arc.py',
+    '../../_base_/regularizers/recadam.py',
+]
+
+model = dict(model_name_or_path='data/roberta-base')
+optim_wrapper = dict(
+    optimizer=dict(_base_.recadam_optimizer),
+    paramwise_cfg=dict(
+        custom_keys={'hf_model.classifier.': dict(anneal_w=0.0)}))
