@@ -25,7 +25,7 @@ import run_demo
 
 REPO = run_demo.REPO
 CONFIGS = dict(
-    sd='configs/demo/text/sd_minilm-l6_1xb16-2x150_rotten-tomatoes.py',
+    sd='configs/demo/text/sd_minilm-l6_1xb16-2x100_rotten-tomatoes.py',
     ft='configs/demo/text/ft_minilm-l6_1xb16-200_rotten-tomatoes.py')
 MINILM_DIR = osp.join(REPO, 'data', 'all-MiniLM-L6-v2')
 

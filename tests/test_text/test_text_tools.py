@@ -14,7 +14,7 @@ from transformers import AutoModelForSequenceClassification
 from mmsd.utils import read_state_dict
 
 SD_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
-                     'sd_minilm-l6_1xb16-2x150_rotten-tomatoes.py')
+                     'sd_minilm-l6_1xb16-2x100_rotten-tomatoes.py')
 FT_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
                      'ft_minilm-l6_1xb16-200_rotten-tomatoes.py')
 

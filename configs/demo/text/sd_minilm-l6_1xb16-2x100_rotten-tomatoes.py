@@ -13,7 +13,7 @@ model = dict(
     model_name_or_path='data/all-MiniLM-L6-v2',
     data_preprocessor=dict(max_length=64))
 
-further_iters = 150
+further_iters = 100
 warmup_iters = 10
 param_scheduler = [
     dict(
