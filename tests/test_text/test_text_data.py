@@ -150,3 +150,21 @@ def test_glue_tsv_pairs_and_headerless_files(tmp_path, tiny_bert_dir):
         text_key='sentence')
     assert dataset[0]['inputs'] == 'the film was good'
     assert dataset.get_gt_labels().tolist() == [1]
+
+
+def test_embedded_rotten_tomatoes_subset():
+    from collections import Counter
+
+    from conftest import REPO
+    root = f'{REPO}/demo_data/rotten_tomatoes'
+    splits = {
+        split: TextDataset(
+            f'{split}.jsonl', data_root=root, classes=('rotten', 'fresh'))
+        for split in ('train', 'test')
+    }
+    texts = {}
+    for split, dataset in splits.items():
+        assert Counter(dataset.get_gt_labels().tolist()) == {0: 500, 1: 500}
+        texts[split] = {dataset[i]['inputs'] for i in range(len(dataset))}
+        assert len(texts[split]) == 1000  # no duplicates
+    assert not texts['train'] & texts['test']
