@@ -1,7 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import Optional
+from typing import List, Optional
 
-import torch
 from mmengine.model import BaseDataPreprocessor
 from mmpretrain.registry import MODELS
 from transformers import (DataCollatorForLanguageModeling,
@@ -65,30 +64,33 @@ class TextDataPreprocessor(BaseDataPreprocessor):
         (-100 where not masked)."""
         inputs = data['inputs']
         if isinstance(inputs, dict):  # text pairs
-            inputs = self.tokenize(inputs['text'], inputs['text_pair'])
+            ids = self.tokenize(inputs['text'], inputs['text_pair'])
         elif all(isinstance(text, str) for text in inputs):
-            inputs = self.tokenize(inputs)
-        vocab_size = len(self.tokenizer)
-        features = []
-        for ids in inputs:
-            if int(ids.max()) >= vocab_size:
-                raise ValueError(
-                    f'Token id {int(ids.max())} is outside the vocabulary '
-                    f'({vocab_size}) of the tokenizer '
-                    f'{self.tokenizer.name_or_path!r}: the dataset was '
-                    'tokenized with another tokenizer than the model.')
-            features.append(dict(input_ids=ids.tolist()))
+            ids = self.tokenize(inputs)
+        else:  # tokenized by the dataset, maybe with another tokenizer
+            ids = [row.tolist() for row in inputs]
+            self.check_vocabulary(max(max(row) for row in ids))
+        features = [dict(input_ids=row) for row in ids]
         batch = self.cast_data(dict(self.collator(features)))
         return dict(inputs=batch, data_samples=data.get('data_samples'))
 
-    def tokenize(self, texts, pairs=None) -> list:
-        """Token-id tensors of texts (or text pairs), truncated."""
-        ids = self.tokenizer(
+    def tokenize(self, texts, pairs=None) -> List[List[int]]:
+        """Token ids of texts (or text pairs), truncated."""
+        return self.tokenizer(
             list(texts),
             None if pairs is None else list(pairs),
             truncation=True,
             max_length=self.max_length)['input_ids']
-        return [torch.as_tensor(row) for row in ids]
+
+    def check_vocabulary(self, largest_id: int) -> None:
+        """Refuse ids the model's tokenizer does not know."""
+        vocab_size = len(self.tokenizer)
+        if largest_id >= vocab_size:
+            raise ValueError(
+                f'Token id {largest_id} is outside the vocabulary '
+                f'({vocab_size}) of the tokenizer '
+                f'{self.tokenizer.name_or_path!r}: the dataset was '
+                'tokenized with another tokenizer than the model.')
 
 
 def build_text_preprocessor(tokenizer: str, **kwargs) -> TextDataPreprocessor:
