@@ -13,7 +13,6 @@ std table (``tools/multi_seed.py``'s) and writes ``runs.csv``,
 reused.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -45,18 +44,10 @@ METRICS = ('accuracy/top1', 'macro/f1-score')
 
 def finetune(run_dir: str, config: str, model_dir: str, options: list) -> dict:
     """Fine-tune (or distil) and test, unless a finished run is there."""
-    metrics = osp.join(run_dir, 'test_metrics.json')
-    if osp.isfile(metrics):
-        with open(metrics) as f:
-            return json.load(f)
-    os.makedirs(run_dir, exist_ok=True)
-    return run_demo.finetune_and_test(
-        run_dir,
-        model_dir,
-        options,
-        config=config,
-        checkpoint_option='model.model_name_or_path',
-        log=osp.join(run_dir, 'run.log'))
+    metrics = run_demo.finished_metrics(run_dir)
+    if metrics is None:
+        metrics = run_text_demo.finetune(run_dir, model_dir, options, config)
+    return metrics
 
 
 def run_seed(work_dir: str, seed: int) -> dict:

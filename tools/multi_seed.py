@@ -21,7 +21,6 @@ Several rows in one table (``--cfg-options`` apply to every row)::
 """
 import argparse
 import csv
-import json
 import os
 import os.path as osp
 import re
@@ -69,12 +68,10 @@ def run_seed(row: Row, seed: int, work_dir: str,
              options: Sequence[str]) -> dict:
     """Train + test one row with one seed (cached); return its record."""
     run_dir = osp.join(work_dir, row.slug, f'seed{seed}')
-    metrics_file = osp.join(run_dir, 'test_metrics.json')
     start = time.time()
-    if osp.isfile(metrics_file):
-        print(f'{row.name}, seed {seed}: using {metrics_file}', flush=True)
-        with open(metrics_file) as f:
-            metrics = json.load(f)
+    metrics = run_demo.finished_metrics(run_dir)
+    if metrics is not None:
+        print(f'{row.name}, seed {seed}: using {run_dir}', flush=True)
     else:
         metrics = run_demo.train_and_test(
             row.config, run_dir,

@@ -80,6 +80,15 @@ def self_distill(sd_dir: str, initial: str,
         SD=osp.join(sd_dir, 'sd_backbone.pth'))
 
 
+def finished_metrics(work_dir: str) -> Optional[dict]:
+    """The test metrics of a run that already finished in ``work_dir``."""
+    path = osp.join(work_dir, 'test_metrics.json')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def train_and_test(config: str,
                    work_dir: str,
                    options: List[str] = (),
@@ -114,8 +123,7 @@ def finetune_and_test(ft_dir: str,
                       log: Optional[str] = None) -> dict:
     """Stage 3 from ``checkpoint``; return the test metrics."""
     return train_and_test(config, ft_dir,
-                          [f'{checkpoint_option}={checkpoint}', *options],
-                          log)
+                          [f'{checkpoint_option}={checkpoint}', *options], log)
 
 
 def run_pipeline(

@@ -19,7 +19,7 @@ import os
 import os.path as osp
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict
+from typing import Dict, List
 
 import run_demo
 
@@ -45,13 +45,18 @@ def link_initial_model() -> str:
     return MINILM_DIR
 
 
-def finetune(work_dir: str, row: str, model_dir: str, seed: int) -> dict:
-    ft_dir = osp.join(work_dir, f'ft_{row.lower()}')
+def finetune(ft_dir: str,
+             model_dir: str,
+             options: List[str],
+             config: str = CONFIGS['ft']) -> dict:
+    """Fine-tune (or distil) the transformers model in ``model_dir`` with a
+    text config and test it; the log goes to ``{ft_dir}/run.log``."""
     os.makedirs(ft_dir, exist_ok=True)
     return run_demo.finetune_and_test(
         ft_dir,
-        model_dir, [f'randomness.seed={seed}'],
-        config=CONFIGS['ft'],
+        model_dir,
+        options,
+        config=config,
         checkpoint_option='model.model_name_or_path',
         log=osp.join(ft_dir, 'run.log'))
 
@@ -61,13 +66,18 @@ def run_pipeline(work_dir: str, seed: int = 0) -> Dict[str, dict]:
     model runs beside stages 1 + 2, the other two side by side."""
     initial = link_initial_model()
     sd_dir = osp.join(work_dir, 'sd')
+    seeded = [f'randomness.seed={seed}']
+
+    def ft_dir(row: str) -> str:
+        return osp.join(work_dir, f'ft_{row.lower()}')
+
     with ThreadPoolExecutor(2) as pool:
-        ft = pool.submit(finetune, work_dir, 'FT', initial, seed)
+        ft = pool.submit(finetune, ft_dir('FT'), initial, seeded)
         run_demo.run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir,
-                          '--cfg-options', f'randomness.seed={seed}')
+                          '--cfg-options', *seeded)
         jobs = {
-            row: pool.submit(finetune, work_dir, row, osp.join(sd_dir, name),
-                             seed)
+            row: pool.submit(finetune, ft_dir(row), osp.join(sd_dir, name),
+                             seeded)
             for row, name in (('FPT', 'fpt'), ('SD', 'sd'))
         }
         jobs['FT'] = ft
