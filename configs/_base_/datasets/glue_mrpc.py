@@ -1,28 +1,17 @@
-# GLUE MRPC (paraphrase): {data_root}/train.tsv and dev.tsv as
-# distributed by GLUE; the dev set is the test set (GLUE's test labels are
-# hidden). Epoch-based loaders for the CR-ILD recipe.
+# GLUE MRPC (paraphrase).
+_base_ = './glue.py'
+
 data_root = 'data/glue/MRPC'
 dataset = dict(
-    type='TextDataset',
     data_root=data_root,
     text_key='#1 String',
     text_pair_key='#2 String',
     columns=None,
     label_key='Quality',
     classes=('0', '1'))
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(ann_file='train.tsv', **dataset))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(ann_file='dev.tsv', test_mode=True, **dataset))
-test_dataloader = val_dataloader
+train_dataloader = dict(dataset=dataset)
+val_dataloader = dict(dataset=dataset)
+test_dataloader = dict(dataset=dataset)
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),
     dict(
