@@ -7,21 +7,26 @@ from typing import Optional
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 
-def check_local_dir(path: str, what: str = 'model_name_or_path') -> str:
-    """Return ``path`` if it is a local directory, else explain why not.
-
-    mmsd never downloads: a hub name such as ``'roberta-base'`` must be
-    replaced by the directory a ``save_pretrained`` (or a snapshot copy)
-    wrote.
-    """
+def local_dir(path: str, what: str, holds: str) -> str:
+    """``path`` as a string if it is a local directory, else a clear error:
+    mmsd never downloads, so a hub name such as ``'roberta-base'`` must be
+    replaced by a directory a ``save_pretrained`` (or a snapshot copy)
+    wrote."""
     if isinstance(path, os.PathLike):
         path = os.fspath(path)
     if not isinstance(path, str) or not osp.isdir(path):
         raise FileNotFoundError(
             f'{what}={path!r} is not a local directory. mmsd never '
-            'downloads: point it at a folder with config.json, the weights '
-            '(model.safetensors or pytorch_model.bin) and the tokenizer '
-            'files, e.g. one written by save_pretrained().')
+            f'downloads: point it at a folder with {holds}.')
+    return path
+
+
+def check_local_dir(path: str, what: str = 'model_name_or_path') -> str:
+    """Return ``path`` if it is a local transformers model directory."""
+    path = local_dir(
+        path, what, 'config.json, the weights (model.safetensors or '
+        'pytorch_model.bin) and the tokenizer files, e.g. one written by '
+        'save_pretrained()')
     if not osp.isfile(osp.join(path, 'config.json')):
         raise FileNotFoundError(f'{what}={path!r} has no config.json; it is '
                                 'not a transformers model directory.')
@@ -31,12 +36,8 @@ def check_local_dir(path: str, what: str = 'model_name_or_path') -> str:
 def load_tokenizer(path: str,
                    what: str = 'tokenizer') -> PreTrainedTokenizerBase:
     """The tokenizer saved in the local directory ``path``."""
-    if isinstance(path, os.PathLike):
-        path = os.fspath(path)
-    if not isinstance(path, str) or not osp.isdir(path):
-        raise FileNotFoundError(
-            f'{what}={path!r} is not a local directory with tokenizer files '
-            '(tokenizer.json or vocab files); mmsd never downloads.')
+    path = local_dir(path, what,
+                     'the tokenizer files (tokenizer.json or vocab files)')
     return AutoTokenizer.from_pretrained(path, local_files_only=True)
 
 
