@@ -15,11 +15,11 @@ from mmengine.dist import (all_gather, barrier, broadcast_object_list,
                            get_dist_info)
 from mmengine.logging import print_log
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 from torch import nn
 from torch.utils.data import DataLoader
 
 from mmsd.models.utils import compute_svd_basis, load_svd_basis, save_svd_basis
-from .utils import get_ori_model
 
 
 def basis_dataloader_cfg(cfg: Config,

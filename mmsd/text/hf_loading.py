@@ -4,7 +4,9 @@ import os
 import os.path as osp
 from typing import Optional
 
-from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
+from torch import nn
+from transformers import (AutoConfig, AutoTokenizer, PreTrainedModel,
+                          PreTrainedTokenizerBase)
 
 
 def local_dir(path: str, what: str, holds: str) -> str:
@@ -60,6 +62,11 @@ def build_hf_model(auto_class,
             the directory did not hold (randomly initialised), e.g. a new
             head. Defaults to False.
         **kwargs: Config attributes to set, e.g. ``num_labels``.
+
+    The model's weights are final (loaded, or drawn by transformers' own
+    initialiser), so it and its base model are marked ``is_init``: MMEngine's
+    ``init_weights`` must not call transformers' ``init_weights`` on them,
+    nor on a copy of them (e.g. a teacher copied from the encoder).
     """
     if model_name_or_path is not None:
         model_name_or_path = check_local_dir(model_name_or_path)
@@ -69,16 +76,24 @@ def build_hf_model(auto_class,
             output_loading_info=True,
             **kwargs)
         missing = sorted(info['missing_keys'])
-        return (model, missing) if output_loading_info else model
-    if config is None:
-        raise ValueError(f'{auto_class.__name__}: give model_name_or_path '
-                         '(a local directory) or config (a dict with '
-                         'model_type).')
-    config = dict(config)
-    if 'model_type' not in config:
-        raise ValueError(f'config needs a model_type, got {sorted(config)}.')
-    hf_config = AutoConfig.for_model(
-        config.pop('model_type'), **config, **kwargs)
-    model = auto_class.from_config(hf_config)
-    missing = sorted(model.state_dict())
+    else:
+        if config is None:
+            raise ValueError(f'{auto_class.__name__}: give model_name_or_path'
+                             ' (a local directory) or config (a dict with '
+                             'model_type).')
+        config = dict(config)
+        if 'model_type' not in config:
+            raise ValueError(
+                f'config needs a model_type, got {sorted(config)}.')
+        hf_config = AutoConfig.for_model(
+            config.pop('model_type'), **config, **kwargs)
+        model = auto_class.from_config(hf_config)
+        missing = sorted(model.state_dict())
+    _mark_initialised(model)
     return (model, missing) if output_loading_info else model
+
+
+def _mark_initialised(model: nn.Module) -> None:
+    for module in model.modules():
+        if isinstance(module, PreTrainedModel):
+            module.is_init = True

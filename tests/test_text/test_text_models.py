@@ -127,7 +127,8 @@ def test_start_distill_restarts_from_the_initial_model(tmp_path):
         torch.testing.assert_close(value, initial[key], msg=key)
     for key, value in model.teacher.state_dict().items():
         torch.testing.assert_close(value, trained_encoder[key], msg=key)
-    assert model.state_dict()['_extra_state'].item() is True
+    assert model.distill_round == 1
+    assert model.state_dict()['_extra_state'].item() == 1
 
 
 def test_teacher_from_a_directory_or_a_checkpoint(tiny_bert_dir, tmp_path):
@@ -305,8 +306,34 @@ def test_classifier_regularizers_l2sp_and_r3f(tiny_bert_dir):
                                plain(inputs, samples, mode='loss')['loss'])
     # At the start, w = w0: L2-SP only holds the new head at beta/2 |w|^2.
     head = model.hf_model.classifier.weight
-    expected = 0.01 / 2 * (head.pow(2).sum() +
-                           model.hf_model.classifier.bias.pow(2).sum())
+    expected = 0.01 / 2 * (
+        head.pow(2).sum() + model.hf_model.classifier.bias.pow(2).sum())
     torch.testing.assert_close(losses['loss_l2sp'], expected)
     model.train()
     assert model(inputs, samples, mode='loss')['loss_r3f'] > 0
+
+
+def test_mmengine_never_reinitialises_a_transformers_model(
+        tiny_bert_dir, tiny_classifier_dir):
+    """build_hf_model marks every transformers model it builds (and its
+    base model, so also a teacher copied from it) as initialised."""
+    from transformers import PreTrainedModel
+
+    from mmsd.text.models import (IntermediateLayerDistill,
+                                  PredictionLayerDistill)
+    calls = []
+    for model in (SelfDistillMLM(model_name_or_path=tiny_bert_dir),
+                  HFSequenceClassifier(2, model_name_or_path=tiny_bert_dir),
+                  PredictionLayerDistill(
+                      teacher=tiny_classifier_dir,
+                      num_classes=2,
+                      model_name_or_path=tiny_bert_dir),
+                  IntermediateLayerDistill(
+                      student=tiny_bert_dir,
+                      teacher=tiny_classifier_dir,
+                      num_student_layers=1)):
+        for module in model.modules():
+            if isinstance(module, PreTrainedModel):
+                module.init_weights = lambda m=module: calls.append(m)
+        model.init_weights()
+    assert calls == []

@@ -6,9 +6,9 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 
 from mmsd.utils import save_backbone, select_prefix
-from ..utils import get_ori_model
 
 
 @HOOKS.register_module()

@@ -5,10 +5,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 from torch import nn
 
 from mmsd.models.utils import split_new_parameters
-from ..utils import get_ori_model
 
 
 def max_abs_row_sum(matrix: torch.Tensor) -> torch.Tensor:

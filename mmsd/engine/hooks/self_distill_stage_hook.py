@@ -5,7 +5,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
-from ..utils import get_ori_model
+from ..schedules import restart_optimizer, skip_to
+from ..utils import model_with
 
 
 @HOOKS.register_module()
@@ -13,18 +14,20 @@ class SelfDistillStageHook(Hook):
     """Run further pre-training and self-distillation in one training run.
 
     Iterations ``[0, switch_iter)`` are stage 1 (further pre-training of the
-    student). Before iteration ``switch_iter`` the hook freezes the current
-    encoder as the teacher, restarts the student (encoder and decoder) from
-    the model's ``init_checkpoint``, clears the optimizer state and restores
-    every learning rate to its initial value, so that stage 2 runs the same
-    recipe as a fresh run. Pair it with one LR schedule per stage, the second
-    beginning at ``switch_iter``.
+    student). Before iteration ``switch_iter`` the hook calls the model's
+    :meth:`~mmsd.models.SelfDistillMixin.start_distill` (the encoder becomes
+    the frozen teacher, the student restarts from its initial weights), then
+    clears the optimizer state and restores every learning rate to its
+    initial value, so that stage 2 runs the same recipe as a fresh run. Pair
+    it with one LR schedule per stage, the second beginning at
+    ``switch_iter``.
 
-    If the model was given a ``teacher_checkpoint``, stage 1 is skipped: the
-    first iteration is numbered ``switch_iter`` and the schedules are
-    advanced to it, so iterations, schedules and checkpoints mean the same as
-    in a two-stage run. The stage is part of the model's state, so resuming
-    from any checkpoint continues in the right stage.
+    If the model starts in stage 2 (it was given a ``teacher_checkpoint``),
+    stage 1 is skipped: the first iteration is numbered ``switch_iter`` and
+    the schedules are advanced to it, so iterations, schedules and
+    checkpoints mean the same as in a two-stage run. The stage is part of
+    the model's state, so resuming from any checkpoint continues in the
+    right stage.
 
     Args:
         switch_iter (int): Number of further pre-training iterations.
@@ -38,21 +41,13 @@ class SelfDistillStageHook(Hook):
                              f'positive, got {switch_iter}.')
         self.switch_iter = switch_iter
 
-    @staticmethod
-    def _algorithm(runner):
-        model = get_ori_model(runner.model)
-        if not hasattr(model, 'start_distill'):
-            raise TypeError('SelfDistillStageHook needs a model with a '
-                            'teacher (e.g. SelfDistillMAE), got '
-                            f'{type(model).__name__}.')
-        return model
+    def _model(self, runner):
+        return model_with(runner, 'start_distill', self, 'SelfDistillMAE')
 
     def before_train(self, runner) -> None:
         """Check the model and the schedule fit a two-stage run."""
-        model = self._algorithm(runner)
-        if model.init_checkpoint is None:
-            raise ValueError('SelfDistillStageHook: set model.init_checkpoint;'
-                             ' the student restarts from it after stage 1.')
+        model = self._model(runner)
+        model.check_restartable()
         if runner.max_iters <= self.switch_iter:
             raise ValueError(f'SelfDistillStageHook: switch_iter='
                              f'{self.switch_iter} leaves no self-distillation'
@@ -74,53 +69,19 @@ class SelfDistillStageHook(Hook):
                           batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         """Switch stages (or skip stage 1) at the right iteration."""
-        model = self._algorithm(runner)
+        model = self._model(runner)
         if runner.iter == 0 and model.distill_enabled:
             print_log(
                 'The model has a teacher checkpoint: skipping stage 1, '
                 f'starting self-distillation at iteration {self.switch_iter}.',
                 logger='current')
-            self._advance_schedules(runner)
-            self._reset_optimizer(runner)
+            skip_to(runner, self.switch_iter)
+            restart_optimizer(runner, self.switch_iter)
         elif runner.iter == self.switch_iter and not model.distill_enabled:
             model.start_distill()
-            self._reset_optimizer(runner)
+            restart_optimizer(runner, self.switch_iter)
             print_log(
                 f'Iteration {runner.iter}: stage 1 done. The encoder is now '
                 'the frozen teacher; the student restarted from '
-                f'{model.init_checkpoint}.',
+                f'{model.initial_weights}.',
                 logger='current')
-
-    @staticmethod
-    def _schedulers(runner) -> list:
-        schedulers = runner.param_schedulers or []
-        if isinstance(schedulers, dict):
-            schedulers = [s for group in schedulers.values() for s in group]
-        return schedulers
-
-    def _advance_schedules(self, runner) -> None:
-        runner.train_loop._iter = self.switch_iter
-        for scheduler in self._schedulers(runner):
-            for _ in range(self.switch_iter):
-                scheduler.step()
-
-    def _reset_optimizer(self, runner) -> None:
-        """Clear the optimizer state and restart the learning rates (and
-        momenta) of stage 2 from their initial values."""
-        runner.optim_wrapper.optimizer.state.clear()
-        # ``OptimWrapper.param_groups`` also holds the base settings that
-        # the schedulers update.
-        for group in runner.optim_wrapper.param_groups:
-            for key in [k for k in group if k.startswith('initial_')]:
-                group[key[len('initial_'):]] = group[key]
-        # A stage-2 scheduler took its first step (e.g. a warmup's start
-        # factor) on stage 1's last value: apply it to the restarted value.
-        for scheduler in self._schedulers(runner):
-            if scheduler.begin == self.switch_iter and \
-                    scheduler.last_step == 0:
-                groups = scheduler.optimizer.param_groups
-                for group, value in zip(groups, scheduler._get_value()):
-                    group[scheduler.param_name] = value
-                scheduler._last_value = [
-                    group[scheduler.param_name] for group in groups
-                ]

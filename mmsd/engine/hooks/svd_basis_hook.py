@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
 from ..svd_basis import build_basis_dataloader, compute_basis_file
-from ..utils import get_ori_model
+from ..utils import model_with
 
 
 @HOOKS.register_module()
@@ -40,10 +40,7 @@ class SVDBasisHook(Hook):
         self.batch_size = batch_size
 
     def before_train(self, runner) -> None:
-        model = get_ori_model(runner.model)
-        if not hasattr(model, 'load_basis'):
-            raise TypeError('SVDBasisHook needs a KDEP model, got '
-                            f'{type(model).__name__}.')
+        model = model_with(runner, 'load_basis', self, 'KDEP')
         if osp.isfile(model.basis_file):
             model.load_basis()
             return

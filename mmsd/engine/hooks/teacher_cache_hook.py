@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS, TRANSFORMS
 from torch.utils.data import Dataset
 
-from ..utils import get_ori_model
+from ..utils import model_with
 
 # Transforms whose output depends only on their input (no random draw).
 DETERMINISTIC_TRANSFORMS = ('LoadImageFromFile', 'Resize', 'ResizeEdge',
@@ -112,13 +112,8 @@ class TeacherCacheHook(Hook):
         self.persist = persist
         self._saved: Optional[dict] = None
 
-    @staticmethod
-    def _cache(runner):
-        model = get_ori_model(runner.model)
-        if not hasattr(model, 'teacher_cache'):
-            raise TypeError('TeacherCacheHook needs a model with a '
-                            'teacher_cache (e.g. SelfDistillMAE), got '
-                            f'{type(model).__name__}.')
+    def _cache(self, runner):
+        model = model_with(runner, 'teacher_cache', self, 'SelfDistillMAE')
         return model, model.teacher_cache
 
     def before_train(self, runner) -> None:

@@ -8,8 +8,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..utils import (FrozenTeacherMixin, build_backbone, feature_dim,
-                     load_svd_basis, pooled_feature, project)
+from ..teacher import FrozenTeacherMixin, build_backbone
+from ..utils import feature_dim, load_svd_basis, pooled_feature, project
 
 FEATURE_KEYS = ('vit_pooling', 'pre_act_module')
 

@@ -9,15 +9,13 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..utils import (DistillSwitchMixin, FrozenTeacherMixin,
-                     TeacherFeatureCache, cls_only_last_layer,
-                     recomputed_layers)
+from ..teacher import SelfDistillMixin
+from ..utils import TeacherFeatureCache, cls_only_last_layer, recomputed_layers
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
 @MODELS.register_module()
-class SelfDistillMAE(DistillSwitchMixin, FrozenTeacherMixin,
-                     FurtherPretrainMAE):
+class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
     """MAE with self-distillation towards a frozen further-pre-trained
     encoder.
 
@@ -32,7 +30,9 @@ class SelfDistillMAE(DistillSwitchMixin, FrozenTeacherMixin,
     Distillation is active once a teacher exists: from the start if
     ``teacher_checkpoint`` is given, otherwise after :meth:`start_distill`
     (called by :class:`mmsd.engine.SelfDistillStageHook` when stage 1 ends).
-    The state is saved in checkpoints, so a resumed run knows its stage.
+    The stages are those of :class:`mmsd.models.SelfDistillMixin`: the
+    student encoder is the ``backbone`` and it restarts, with the decoder,
+    from ``init_checkpoint``.
 
     With ``teacher_cache``, the teacher's representation of each training
     sample is computed once and reused (:class:`TeacherFeatureCache`, keyed
@@ -69,10 +69,8 @@ class SelfDistillMAE(DistillSwitchMixin, FrozenTeacherMixin,
                  student_recompute_layers: int = 0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        self.build_teacher(kwargs['backbone'])
+        self.init_self_distill(kwargs['backbone'], teacher_checkpoint)
         self.distill_head = MODELS.build(distill_head)
-        self.teacher_checkpoint = teacher_checkpoint
-        self.distill_enabled = False
         cls_token = self.distill_head.representation == 'cls_token'
         if cls_only_last_block and not cls_token:
             raise ValueError('SelfDistillMAE: cls_only_last_block=True needs '
@@ -84,7 +82,6 @@ class SelfDistillMAE(DistillSwitchMixin, FrozenTeacherMixin,
             raise TypeError('SelfDistillMAE: teacher_cache must be a bool or '
                             'a dict of TeacherFeatureCache arguments, got '
                             f'{teacher_cache!r}.')
-        self.teacher_cache: Optional[TeacherFeatureCache] = None
         if teacher_cache:
             self.teacher_cache = TeacherFeatureCache(
                 **(teacher_cache if isinstance(teacher_cache, dict) else {}))
@@ -96,23 +93,13 @@ class SelfDistillMAE(DistillSwitchMixin, FrozenTeacherMixin,
                 f'{student_recompute_layers} is not in [0, {num_layers}].')
         self.student_recompute_layers = student_recompute_layers
 
-    def init_weights(self) -> None:
-        """Load the initial student and, if given, the teacher."""
-        super().init_weights()
-        if self.teacher_checkpoint is not None:
-            self.load_teacher(self.teacher_checkpoint, 'backbone.')
-            self.distill_enabled = True
+    @property
+    def student_encoder(self) -> nn.Module:
+        return self.backbone
 
-    def start_distill(self) -> None:
-        """Freeze the current encoder as the teacher and restart the student
-        from the initial weights."""
-        self.teacher.load_state_dict(self.backbone.state_dict())
-        self.load_initial_weights()
-        self.distill_enabled = True
-        if self.teacher_cache is not None:
-            # The new teacher also changes the cache's signature; clearing
-            # here frees the memory at once.
-            self.teacher_cache.clear()
+    @property
+    def initial_weights(self) -> Optional[str]:
+        return self.init_checkpoint
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:

@@ -1,9 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .checked_load import CheckpointMismatchError, load_checked
 from .cls_only_block import ClsOnlyLayer, cls_attention, cls_only_last_layer
-from .distill_switch import DistillSwitchMixin
-from .freeze import freeze
-from .frozen_teacher import FrozenTeacherMixin, build_backbone
 from .pooled_feature import feature_dim, pooled_feature
 from .recompute import RecomputedLayer, recomputed_layers
 from .svd_basis import (compute_svd_basis, load_svd_basis, project,
@@ -12,11 +9,9 @@ from .teacher_cache import TeacherFeatureCache, modular_digests, sample_digests
 from .weight_anchor import WeightAnchor, split_new_parameters
 
 __all__ = [
-    'CheckpointMismatchError', 'ClsOnlyLayer', 'DistillSwitchMixin',
-    'FrozenTeacherMixin', 'RecomputedLayer', 'TeacherFeatureCache',
-    'build_backbone', 'cls_attention', 'cls_only_last_layer',
-    'compute_svd_basis', 'feature_dim', 'freeze', 'load_checked',
-    'load_svd_basis', 'modular_digests', 'pooled_feature', 'project',
-    'recomputed_layers', 'sample_digests', 'save_svd_basis',
-    'split_new_parameters', 'WeightAnchor'
+    'CheckpointMismatchError', 'ClsOnlyLayer', 'RecomputedLayer',
+    'TeacherFeatureCache', 'cls_attention', 'cls_only_last_layer',
+    'compute_svd_basis', 'feature_dim', 'load_checked', 'load_svd_basis',
+    'modular_digests', 'pooled_feature', 'project', 'recomputed_layers',
+    'sample_digests', 'save_svd_basis', 'split_new_parameters', 'WeightAnchor'
 ]

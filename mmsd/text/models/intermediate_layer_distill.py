@@ -10,7 +10,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 from transformers import AutoModel
 
-from mmsd.models.utils import FrozenTeacherMixin, freeze
+from mmsd.models.teacher import FrozenTeacherMixin, freeze
 from ..hf_loading import build_hf_model
 from .ild_losses import (attention_kl, hidden_mse, mix_with_reversed,
                          mixup_lambda, self_relations, union_mask)
@@ -32,7 +32,6 @@ def load_encoder(path: str, what: str, **kwargs) -> nn.Module:
         raise ValueError(f'The {what} {path!r} lacks {len(missing)} weights '
                          f'of the model to build, e.g. {missing[:3]}; is '
                          'num_student_layers larger than its depth?')
-    model.is_init = True  # MMEngine must not re-initialise it
     return model
 
 

@@ -66,9 +66,6 @@ class HFMaskedLM(BaseModel):
             model_name_or_path,
             config,
             output_loading_info=True)
-        # Its weights are final: MMEngine must not call transformers'
-        # ``init_weights`` on it.
-        self.hf_model.is_init = True
         # A name, not a module: the head must not appear twice in the
         # state dict.
         self.mlm_head_name = (

@@ -7,7 +7,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from transformers import AutoModelForSequenceClassification
 
-from mmsd.models.utils import FrozenTeacherMixin
+from mmsd.models.teacher import FrozenTeacherMixin
 from ..hf_loading import build_hf_model
 from .ild_losses import soft_cross_entropy
 from .sequence_classifier import HFSequenceClassifier
@@ -42,7 +42,6 @@ class PredictionLayerDistill(FrozenTeacherMixin, HFSequenceClassifier):
         super().__init__(**kwargs)
         self.build_teacher(
             build_hf_model(AutoModelForSequenceClassification, teacher))
-        self.teacher.is_init = True
         labels = self.teacher.config.num_labels
         if labels != self.hf_model.config.num_labels:
             raise ValueError(f'The teacher {teacher!r} predicts {labels} '

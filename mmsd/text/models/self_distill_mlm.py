@@ -8,14 +8,14 @@ from mmpretrain.registry import MODELS
 from torch import nn
 from transformers import AutoModel, AutoModelForMaskedLM
 
-from mmsd.models.utils import (DistillSwitchMixin, FrozenTeacherMixin,
-                               load_checked)
+from mmsd.models.teacher import SelfDistillMixin
+from mmsd.models.utils import load_checked
 from ..hf_loading import build_hf_model, check_local_dir
 from .masked_lm import HFMaskedLM
 
 
 @MODELS.register_module()
-class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
+class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
     """Masked language modelling with self-distillation towards a frozen
     further-pre-trained encoder.
 
@@ -30,7 +30,9 @@ class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
     The teacher comes from ``teacher_checkpoint`` or, in a two-stage run,
     from :meth:`start_distill` (called by
     :class:`mmsd.engine.SelfDistillStageHook`), which also restarts the
-    student from the initial model.
+    student from the initial model: the stages are those of
+    :class:`mmsd.models.SelfDistillMixin`, with the transformer under the
+    MLM head as the student encoder.
 
     Args:
         distill_head (dict): Config of the distillation loss
@@ -49,6 +51,8 @@ class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
             is required.
     """
 
+    initial_weights_arg = 'model_name_or_path'
+
     def __init__(self,
                  distill_head: dict = dict(type='SelfDistillHead'),
                  teacher_checkpoint: Optional[str] = None,
@@ -59,7 +63,6 @@ class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
         if self.model_name_or_path is None:
             raise ValueError('SelfDistillMLM needs model_name_or_path: the '
                              'student starts (and restarts) from it.')
-        self.init_checkpoint = self.model_name_or_path
         # The weights the directory lacked (e.g. a new MLM head) were drawn
         # at random: keep them to restart from exactly the same model.
         state = self.hf_model.state_dict()
@@ -67,19 +70,18 @@ class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
             key: state[key].detach().clone()
             for key in self.missing_keys
         }
-        self.build_teacher(copy.deepcopy(self.encoder))
-        self.teacher.is_init = True
+        self.init_self_distill(copy.deepcopy(self.encoder), teacher_checkpoint)
         self.distill_head = MODELS.build(distill_head)
-        self.teacher_checkpoint = teacher_checkpoint
         self.hidden_layer = hidden_layer
         self.teacher_ignore_keys = tuple(teacher_ignore_keys)
 
-    def init_weights(self) -> None:
-        """Load the teacher, if given."""
-        super().init_weights()
-        if self.teacher_checkpoint is not None:
-            self.load_teacher(self.teacher_checkpoint)
-            self.distill_enabled = True
+    @property
+    def student_encoder(self) -> nn.Module:
+        return self.encoder
+
+    @property
+    def initial_weights(self) -> str:
+        return self.model_name_or_path
 
     def load_teacher(self, path: str) -> None:
         """Load the teacher encoder from a transformers directory or an
@@ -109,13 +111,6 @@ class SelfDistillMLM(DistillSwitchMixin, FrozenTeacherMixin, HFMaskedLM):
                                self.model_name_or_path).state_dict()
         state.update(self.untrained_weights)
         self.hf_model.load_state_dict(state)
-
-    def start_distill(self) -> None:
-        """Freeze the current encoder as the teacher and restart the
-        student from the initial model."""
-        self.teacher.load_state_dict(self.encoder.state_dict())
-        self.load_initial_weights()
-        self.distill_enabled = True
 
     def loss(self,
              inputs: Dict[str, torch.Tensor],

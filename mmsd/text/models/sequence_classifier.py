@@ -83,7 +83,6 @@ class HFSequenceClassifier(FinetuneRegularizerMixin, BaseModel):
             config,
             num_labels=num_classes,
             **(model_kwargs or {}))
-        self.hf_model.is_init = True  # no re-initialisation by MMEngine
         for name in reinit_modules:
             self.hf_model.get_submodule(name).apply(
                 self.hf_model._init_weights)

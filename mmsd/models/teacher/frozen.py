@@ -5,8 +5,15 @@ from typing import Union
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .checked_load import load_checked
-from .freeze import freeze
+from ..utils import load_checked
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """Stop gradients to ``module`` and put it in eval mode."""
+    for param in module.parameters():
+        param.requires_grad_(False)
+    module.eval()
+    return module
 
 
 def build_backbone(cfg: Union[dict, nn.Module]) -> nn.Module:

@@ -1,0 +1,51 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Move a run's iteration counter, parameter schedules and optimizer to the
+start of a new stage.
+
+MMEngine has no public way to do this, so this module is the one place
+where mmsd uses its private members (``train_loop._iter`` and the
+schedulers' ``_get_value``/``_last_value``).
+"""
+from typing import List
+
+from mmengine.optim import _ParamScheduler
+
+
+def param_schedulers(runner) -> List[_ParamScheduler]:
+    """Every parameter scheduler of the run, in one list."""
+    schedulers = runner.param_schedulers or []
+    if isinstance(schedulers, dict):
+        schedulers = [s for group in schedulers.values() for s in group]
+    return schedulers
+
+
+def skip_to(runner, iteration: int) -> None:
+    """Start training at ``iteration``: the counter and every schedule move
+    there as if the iterations before it had run."""
+    runner.train_loop._iter = iteration
+    for scheduler in param_schedulers(runner):
+        for _ in range(iteration):
+            scheduler.step()
+
+
+def restart_optimizer(runner, begin: int) -> None:
+    """Clear the optimizer state and restart the learning rates (and
+    momenta) from their initial values, for schedules that begin at
+    ``begin``."""
+    runner.optim_wrapper.optimizer.state.clear()
+    # ``OptimWrapper.param_groups`` also holds the base settings that the
+    # schedulers update.
+    for group in runner.optim_wrapper.param_groups:
+        for key in [k for k in group if k.startswith('initial_')]:
+            group[key[len('initial_'):]] = group[key]
+    # A scheduler beginning here took its first step (e.g. a warmup's start
+    # factor) on the last value of the previous stage: apply it to the
+    # restarted value.
+    for scheduler in param_schedulers(runner):
+        if scheduler.begin == begin and scheduler.last_step == 0:
+            groups = scheduler.optimizer.param_groups
+            for group, value in zip(groups, scheduler._get_value()):
+                group[scheduler.param_name] = value
+            scheduler._last_value = [
+                group[scheduler.param_name] for group in groups
+            ]

@@ -1,0 +1,109 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+from typing import Callable, Optional, Union
+
+import torch
+from torch import nn
+
+from .frozen import FrozenTeacherMixin
+
+
+class SelfDistillMixin(FrozenTeacherMixin):
+    """The self-distillation protocol: the stage state and the one way to
+    start distilling.
+
+    Implementation of the stage switch of `Self-Distillation for Further
+    Pre-training of Transformers <https://arxiv.org/abs/2210.02871>`_. A run
+    starts in round 0, further pre-training of the student (no distillation
+    loss). :meth:`start_distill` ends a round: the student's encoder becomes
+    the frozen teacher, the student restarts from its initial weights, the
+    round counter goes up and the teacher-feature cache, if one is attached,
+    is cleared. From round 1 on, the algorithm adds its distillation loss. A
+    ``teacher_checkpoint`` starts the run in round 1.
+
+    The round is the model's extra state (``_extra_state`` in the state
+    dict, a tensor, so that checkpoints record it and MMEngine can broadcast
+    it): a resumed run continues in its round. Checkpoints written before
+    the counter existed hold a bool (``distill_enabled``): False is round 0,
+    True round 1.
+
+    An algorithm says only what its student encoder is
+    (:attr:`student_encoder`), how the student restarts
+    (:meth:`load_initial_weights`) and from what (:attr:`initial_weights`,
+    set by its argument :attr:`initial_weights_arg`). Put the mixin first,
+    ``class Algo(SelfDistillMixin, Model)``, and call
+    :meth:`init_self_distill` in ``__init__``.
+    """
+    #: The argument that sets :attr:`initial_weights`, for messages.
+    initial_weights_arg = 'init_checkpoint'
+    distill_round: int = 0
+    teacher_checkpoint: Optional[str] = None
+    #: A :class:`TeacherFeatureCache` to clear when the teacher changes.
+    teacher_cache = None
+    #: Restart the student from :attr:`initial_weights` (the model's own
+    #: method, e.g. :meth:`FurtherPretrainMAE.load_initial_weights`).
+    load_initial_weights: Callable[[], None]
+
+    def init_self_distill(self, teacher: Union[dict, nn.Module],
+                          teacher_checkpoint: Optional[str]) -> None:
+        """Build the frozen teacher; round 0 until it is loaded or
+        :meth:`start_distill` is called."""
+        self.build_teacher(teacher)
+        self.teacher_checkpoint = teacher_checkpoint
+        self.distill_round = 0
+
+    @property
+    def student_encoder(self) -> nn.Module:
+        """The student's encoder, which :meth:`start_distill` copies into
+        the teacher."""
+        raise NotImplementedError
+
+    @property
+    def initial_weights(self) -> Optional[str]:
+        """Where the student restarts from (a file or a directory), or
+        None if it cannot restart."""
+        raise NotImplementedError
+
+    @property
+    def distill_enabled(self) -> bool:
+        """Whether the distillation loss is on (round 1 or later)."""
+        return self.distill_round > 0
+
+    @distill_enabled.setter
+    def distill_enabled(self, enabled: bool) -> None:
+        # Distill towards the teacher as it is (tests, benchmarks); a run
+        # changes rounds only through start_distill().
+        self.distill_round = max(self.distill_round, 1) if enabled else 0
+
+    def init_weights(self) -> None:
+        """Run the model's initialisation, then load ``teacher_checkpoint``
+        (if given), which starts round 1."""
+        super().init_weights()
+        if self.teacher_checkpoint is not None:
+            self.load_teacher(self.teacher_checkpoint)
+            self.distill_round = 1
+
+    def check_restartable(self) -> None:
+        """Raise a ``ValueError`` if the student has no initial weights to
+        restart from."""
+        if self.initial_weights is None:
+            raise ValueError(
+                f'{type(self).__name__}: set model.'
+                f'{self.initial_weights_arg}; the student restarts from it '
+                'when self-distillation starts.')
+
+    def start_distill(self) -> None:
+        """Freeze the student's encoder as the teacher, restart the student
+        from its initial weights and start the next round."""
+        self.teacher.load_state_dict(self.student_encoder.state_dict())
+        self.load_initial_weights()
+        self.distill_round += 1
+        if self.teacher_cache is not None:
+            # The cache would drop the entries of the old teacher on its
+            # next look-up anyway; clearing now frees the memory at once.
+            self.teacher_cache.clear()
+
+    def get_extra_state(self) -> torch.Tensor:
+        return torch.tensor(self.distill_round)
+
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        self.distill_round = int(state)  # a bool of older checkpoints: 0/1
