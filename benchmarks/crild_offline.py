@@ -15,18 +15,16 @@ reused.
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools'))
-import multi_seed  # noqa: E402
-import run_demo  # noqa: E402
-import run_text_demo  # noqa: E402
+from mmsd.experiments import text_demo
+from mmsd.experiments.multi_seed import write_results
+from mmsd.experiments.tools import run_tool
+from mmsd.experiments.work_dirs import finished_metrics
 
 CONFIGS = dict(
-    teacher=run_text_demo.CONFIGS['ft'],
+    teacher=text_demo.CONFIGS['ft'],
     student='configs/crild/demo/ft_minilm-l3_1xb16-200_rotten-tomatoes.py',
     ild='configs/crild/demo/ild-last_minilm-l6-l3_1xb16-200_'
     'rotten-tomatoes.py',
@@ -44,15 +42,15 @@ METRICS = ('accuracy/top1', 'macro/f1-score')
 
 def finetune(run_dir: str, config: str, model_dir: str, options: list) -> dict:
     """Fine-tune (or distil) and test, unless a finished run is there."""
-    metrics = run_demo.finished_metrics(run_dir)
+    metrics = finished_metrics(run_dir)
     if metrics is None:
-        metrics = run_text_demo.finetune(run_dir, model_dir, options, config)
+        metrics = text_demo.finetune(run_dir, model_dir, options, config)
     return metrics
 
 
 def run_seed(work_dir: str, seed: int) -> dict:
     """The four rows for one seed (the teacher is this seed's)."""
-    initial = run_text_demo.link_initial_model()
+    initial = text_demo.link_initial_model()
     root = osp.join(work_dir, f'seed{seed}')
     seeded = [f'randomness.seed={seed}']
     results = dict(
@@ -65,7 +63,7 @@ def run_seed(work_dir: str, seed: int) -> dict:
         stage_a = osp.join(root, f'{method}_a')
         os.makedirs(stage_a, exist_ok=True)
         if not osp.isfile(osp.join(stage_a, 'student', 'config.json')):
-            run_demo.run_tool(
+            run_tool(
                 'train',
                 CONFIGS[method],
                 '--work-dir',
@@ -98,7 +96,7 @@ def main() -> None:
         dict(row=ROWS[row], seed=seed, **results[row]) for row in ROWS
         for seed, results in per_seed.items()
     ]
-    table = multi_seed.write_results(work_dir, records, METRICS)
+    table = write_results(work_dir, records, METRICS)
     print(f'\nCR-ILD offline, seeds {args.seeds}, '
           f'{time.time() - start:.0f} s:\n\n{table}')
 

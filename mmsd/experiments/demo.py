@@ -1,0 +1,119 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""The stages of the image demo (``tools/run_demo.py``), shared with the
+benchmarks that build on it.
+
+Chains the normal tools over the configs in ``configs/demo/``:
+
+0. initial model: a tiny MAE pre-trained on MNIST digits (cached);
+1. + 2. further pre-training then self-distillation on Fashion-MNIST;
+3. fine-tuning + test from the initial (FT), further-pre-trained (FPT)
+   and self-distilled (SD) encoders.
+"""
+import os.path as osp
+from typing import Dict, Sequence
+
+from .tools import finetune_and_test, run_tool
+from .work_dirs import last_checkpoint, read_scalars
+
+CONFIGS = dict(
+    stage0='configs/demo/mae_vit-tiny-p7_1xb64-3k_mnist-digits.py',
+    sd='configs/demo/sd_vit-tiny-p7_1xb64-2x500_fashion-mnist.py',
+    ft='configs/demo/ft_vit-tiny-p7_1xb64-1k_fashion-mnist.py')
+ROWS = (('FT', 'initial model'), ('FPT', 'further pre-trained'),
+        ('SD', 'self-distilled'))
+
+
+def ensure_initial_model(stage0_dir: str, options: Sequence[str] = ()) -> str:
+    """Train stage 0 unless cached; return its checkpoint."""
+    if not osp.isfile(osp.join(stage0_dir, 'last_checkpoint')):
+        run_tool('train', CONFIGS['stage0'], '--work-dir', stage0_dir,
+                 *(['--cfg-options', *options] if options else []))
+    else:
+        print(f'Stage 0: using the cached initial model in {stage0_dir}')
+    return last_checkpoint(stage0_dir)
+
+
+def self_distill(sd_dir: str, initial: str,
+                 options: Sequence[str] = ()) -> Dict[str, str]:
+    """Stages 1 + 2; return the encoders to fine-tune, by row."""
+    run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir, '--cfg-options',
+             f'model.init_checkpoint={initial}', *options)
+    return dict(
+        FT=initial,
+        FPT=osp.join(sd_dir, 'fpt_backbone.pth'),
+        SD=osp.join(sd_dir, 'sd_backbone.pth'))
+
+
+def finetune(ft_dir: str, checkpoint: str,
+             options: Sequence[str] = ()) -> dict:
+    """Stage 3 from the encoder ``checkpoint``; return the test metrics."""
+    return finetune_and_test(ft_dir, checkpoint, CONFIGS['ft'], options)
+
+
+def run_pipeline(
+    work_dir: str,
+    seed: int = 0,
+    stage0_options: Sequence[str] = (),
+    sd_options: Sequence[str] = (),
+    ft_options: Sequence[str] = ()
+) -> Dict[str, dict]:
+    """Run stages 0-3 and return ``{row: test metrics}``. The options are
+    ``--cfg-options`` of each stage."""
+    initial = ensure_initial_model(
+        osp.join(work_dir, 'stage0'), stage0_options)
+    seeded = [f'randomness.seed={seed}']
+    encoders = self_distill(
+        osp.join(work_dir, 'sd'), initial, [*seeded, *sd_options])
+    return {
+        row:
+        finetune(
+            osp.join(work_dir, f'ft_{row.lower()}'), checkpoint,
+            [*seeded, *ft_options])
+        for row, checkpoint in encoders.items()
+    }
+
+
+def results_table(results: Dict[str, dict]) -> str:
+    """The Markdown table of top-1 accuracies, one row per encoder."""
+    lines = ['| encoder fine-tuned | top-1 (%) |', '| --- | ---: |']
+    for row, description in ROWS:
+        top1 = results[row]['accuracy/top1']
+        lines.append(f'| {row} ({description}) | {top1:.2f} |')
+    return '\n'.join(lines)
+
+
+def plot(work_dir: str,
+         results: Dict[str, dict],
+         path: str,
+         losses: tuple = ('loss_mae', 'loss_distill'),
+         task: str = 'Fashion-MNIST') -> None:
+    """Training curves of stages 1 + 2 and 3, and the test accuracies."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    sd_log = [r for r in read_scalars(osp.join(work_dir, 'sd')) if 'loss' in r]
+    for key in losses:
+        points = [(r['iter'], r[key]) for r in sd_log if key in r]
+        axes[0].plot(*zip(*points), label=key)
+    axes[0].set(
+        title='Further pre-training, then self-distillation',
+        xlabel='iteration',
+        yscale='log')
+    axes[0].legend()
+    for row, _ in ROWS:
+        log = read_scalars(osp.join(work_dir, f'ft_{row.lower()}'))
+        points = [(r['iter'], r['loss']) for r in log if 'loss' in r]
+        axes[1].plot(*zip(*points), label=row)
+    axes[1].set(title='Fine-tuning loss', xlabel='iteration')
+    axes[1].legend()
+    top1 = [results[row]['accuracy/top1'] for row, _ in ROWS]
+    bars = axes[2].bar([row for row, _ in ROWS],
+                       top1,
+                       color=['gray', 'tab:orange', 'tab:green'])
+    axes[2].bar_label(bars, fmt='%.1f')
+    axes[2].set(
+        title=f'{task} test top-1 (%)', ylim=(min(top1) - 5, max(top1) + 3))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

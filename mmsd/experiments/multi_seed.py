@@ -1,0 +1,234 @@
+# Copyright (c) mmsd contributors. All rights reserved.
+"""Fine-tune and test configs over several seeds; tabulate mean ± std.
+
+Every row is a config plus ``--cfg-options``; for every seed it is trained
+with ``tools/train.py`` (``randomness.seed=<seed>``) and its last
+checkpoint tested with ``tools/test.py``, both as subprocesses. A run
+whose ``test_metrics.json`` exists is not repeated. Writes, to the work
+dir, ``runs.csv`` (one line per run), ``summary.csv`` and ``summary.md``
+(mean ± std over seeds of every metric: ``accuracy/top1`` is top-1,
+``single-label/f1-score`` macro-F1 with MMPretrain's ``SingleLabelMetric``).
+The std is the population std (ddof 0) over seeds.
+
+One config::
+
+    python tools/multi_seed.py CONFIG --seeds 0 1 2 --cfg-options k=v
+
+Several rows in one table (``--cfg-options`` apply to every row)::
+
+    python tools/multi_seed.py --row FT CONFIG model.backbone_checkpoint=A \\
+        --row L2-SP OTHER_CONFIG --num-seeds 5
+"""
+import argparse
+import csv
+import os
+import os.path as osp
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .tools import train_and_test
+from .work_dirs import finished_metrics
+
+METRIC_NAMES = {
+    'accuracy/top1': 'top-1 (%)',
+    'accuracy/top5': 'top-5 (%)',
+    'single-label/f1-score': 'macro-F1 (%)',
+    'macro/f1-score': 'macro-F1 (%)',  # the text configs' name
+}
+
+
+class Row:
+    """A table row: a name, a config and its ``--cfg-options``."""
+
+    def __init__(self, name: str, config: str,
+                 options: Sequence[str] = ()) -> None:
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'Row {name!r}: config {config!r} does '
+                                    'not exist.')
+        for option in options:
+            if '=' not in option:
+                raise ValueError(f'Row {name!r}: option {option!r} is not '
+                                 'KEY=VALUE.')
+        self.name = name
+        self.config = osp.abspath(config)
+        self.options = list(options)
+
+    @property
+    def slug(self) -> str:
+        """The row's folder name."""
+        return re.sub(r'[^A-Za-z0-9._-]+', '_', self.name)
+
+
+def run_seed(row: Row, seed: int, work_dir: str,
+             options: Sequence[str]) -> dict:
+    """Train + test one row with one seed (cached); return its record."""
+    run_dir = osp.join(work_dir, row.slug, f'seed{seed}')
+    start = time.time()
+    metrics = finished_metrics(run_dir)
+    if metrics is not None:
+        print(f'{row.name}, seed {seed}: using {run_dir}', flush=True)
+    else:
+        metrics = train_and_test(
+            row.config, run_dir,
+            [f'randomness.seed={seed}', *row.options, *options])
+    return dict(
+        row=row.name,
+        seed=seed,
+        seconds=round(time.time() - start, 1),
+        **{
+            k: v
+            for k, v in metrics.items() if isinstance(v, (int, float))
+        })
+
+
+def metric_keys(records: List[dict],
+                metrics: Optional[Sequence[str]] = None) -> List[str]:
+    """The metrics to tabulate: ``metrics``, or every metric of the runs
+    (known ones first)."""
+    if metrics:
+        for key in metrics:
+            missing = [r['row'] for r in records if key not in r]
+            if missing:
+                raise KeyError(f'Metric {key!r} is missing from the test '
+                               f'results of {sorted(set(missing))}.')
+        return list(metrics)
+    found = {
+        k
+        for r in records
+        for k in r if k not in ('row', 'seed', 'seconds')
+    }
+    return [k for k in METRIC_NAMES if k in found
+            ] + sorted(found - set(METRIC_NAMES))
+
+
+def aggregate(records: List[dict], metrics: Sequence[str]) -> List[dict]:
+    """Per row (in first-seen order): the seeds, and mean and population
+    std of every metric over them."""
+    rows: Dict[str, List[dict]] = {}
+    for record in records:
+        rows.setdefault(record['row'], []).append(record)
+    summary = []
+    for name, runs in rows.items():
+        entry = dict(row=name, n=len(runs), seeds=[r['seed'] for r in runs])
+        for key in metrics:
+            values = np.array([r[key] for r in runs if key in r], float)
+            entry[f'{key} mean'] = float(values.mean())
+            entry[f'{key} std'] = float(values.std())
+        summary.append(entry)
+    return summary
+
+
+def markdown_table(summary: List[dict], metrics: Sequence[str]) -> str:
+    header = ['row', 'seeds'] + [METRIC_NAMES.get(k, k) for k in metrics]
+    lines = [
+        '| ' + ' | '.join(header) + ' |',
+        '| --- | ---: |' + ' ---: |' * len(metrics)
+    ]
+    for entry in summary:
+        cells = [entry['row'], str(entry['n'])] + [
+            f"{entry[f'{k} mean']:.2f} ± {entry[f'{k} std']:.2f}"
+            for k in metrics
+        ]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def write_csv(path: str, rows: List[dict]) -> None:
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({
+                k:
+                ' '.join(map(str, v)) if isinstance(v, list) else v
+                for k, v in row.items()
+            })
+
+
+def write_results(work_dir: str,
+                  records: List[dict],
+                  metrics: Optional[Sequence[str]] = None) -> str:
+    """Write ``runs.csv``, ``summary.csv`` and ``summary.md``; return the
+    Markdown table."""
+    keys = metric_keys(records, metrics)
+    summary = aggregate(records, keys)
+    write_csv(osp.join(work_dir, 'runs.csv'), records)
+    write_csv(osp.join(work_dir, 'summary.csv'), summary)
+    table = markdown_table(summary, keys)
+    with open(osp.join(work_dir, 'summary.md'), 'w') as f:
+        f.write(table + '\n')
+    return table
+
+
+def parse_args(argv: Optional[Sequence[str]] = None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('config', nargs='?', help='a config (one row)')
+    parser.add_argument(
+        '--row',
+        nargs='+',
+        action='append',
+        default=[],
+        metavar='ARG',
+        help='a named row: NAME CONFIG [KEY=VALUE ...], the options '
+        'being its own --cfg-options')
+    parser.add_argument('--seeds', type=int, nargs='+')
+    parser.add_argument(
+        '--num-seeds',
+        type=int,
+        default=5,
+        help='seeds 0..N-1 unless --seeds is given (default 5, as the paper)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='KEY=VALUE options for every row')
+    parser.add_argument('--work-dir', default='work_dirs/multi_seed')
+    parser.add_argument(
+        '--metrics',
+        nargs='+',
+        help='metrics to tabulate (default: all the test reports)')
+    parser.add_argument(
+        '--workers', type=int, default=1, help='runs in parallel')
+    args = parser.parse_args(argv)
+    rows = []
+    if args.config:
+        rows.append(
+            Row(osp.splitext(osp.basename(args.config))[0], args.config))
+    for spec in args.row:
+        if len(spec) < 2:
+            parser.error(f'--row {" ".join(spec)}: give NAME CONFIG.')
+        rows.append(Row(spec[0], spec[1], spec[2:]))
+    if not rows:
+        parser.error('give a CONFIG or at least one --row NAME CONFIG.')
+    names = [row.name for row in rows]
+    if len(set(names)) != len(names):
+        parser.error(f'row names repeat: {names}')
+    args.rows = rows
+    args.seeds = args.seeds or list(range(args.num_seeds))
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    start = time.time()
+    work_dir = osp.abspath(args.work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    jobs = [(row, seed) for row in args.rows for seed in args.seeds]
+    with ThreadPoolExecutor(args.workers) as pool:
+        futures = [
+            pool.submit(run_seed, row, seed, work_dir, args.cfg_options)
+            for row, seed in jobs
+        ]
+        records = [future.result() for future in futures]
+    table = write_results(work_dir, records, args.metrics)
+    print(f'\nMean ± std over seeds {args.seeds} '
+          f'({time.time() - start:.0f} s):\n\n{table}\n\n'
+          f'Wrote summary.md, summary.csv and runs.csv to {work_dir}')
