@@ -2,13 +2,14 @@
 #   (embedded Fashion-MNIST; the initial model is cached after a first run).
 # make demo-text: the same for text (MiniLM on embedded Rotten Tomatoes).
 # make test: install what is missing, then run the test suite.
+# make test-fast: the same without the end-to-end tests (under a minute).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mmsd-installed
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install demo demo-text test clean-demo
+.PHONY: install demo demo-text test test-fast clean-demo
 
 REQUIREMENTS := requirements/runtime.txt requirements/text.txt \
 	requirements/text_demo.txt requirements/tests.txt
@@ -31,6 +32,9 @@ demo-text: install
 
 test: install
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider
+
+test-fast: install
+	$(BIN)/python -m pytest tests -q -p no:cacheprovider -m "not e2e"
 
 clean-demo:
 	rm -rf work_dirs/demo work_dirs/demo_text

@@ -1,5 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """Shared fixtures: tiny models, generated images and initial checkpoints."""
+import functools
 import os
 import os.path as osp
 import subprocess
@@ -13,10 +14,17 @@ import torch
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 torch.set_num_threads(1)
 
+import mmengine.config.utils  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 import mmsd  # noqa: E402,F401
+
+# Every 'mmpretrain::' base makes MMEngine parse MMPretrain's 170 metafiles
+# (about 0.3 s); they do not change during a test session, so parse each
+# once. Half the time of the config tests.
+mmengine.config.utils.load = functools.lru_cache(None)(
+    mmengine.config.utils.load)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_MAE = osp.join(REPO, 'tests', 'data', 'tiny_mae.py')
@@ -37,10 +45,23 @@ def tiny_config(config: str, overrides: str = TINY_MAE, **options) -> Config:
     return cfg
 
 
+_current_test = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _current_test['item'] = item
+
+
 def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
     """Run a command from the repository root as a user would: one thread,
     the venv's python first on PATH. Fails with its output unless
-    ``check=False``."""
+    ``check=False``. Only tests marked ``e2e`` may run one (``make
+    test-fast`` leaves them out)."""
+    item = _current_test.get('item')
+    if item is not None and item.get_closest_marker('e2e') is None:
+        raise AssertionError(f'{item.nodeid} runs {args[:2]} as a '
+                             'subprocess: mark it @pytest.mark.e2e.')
     env = dict(
         os.environ,
         OMP_NUM_THREADS='1',

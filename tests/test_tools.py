@@ -9,6 +9,8 @@ import torch
 from conftest import (FT_CONFIG, SD_CONFIG, TINY_FT, run, tiny_config,
                       two_stage_options, write_images)
 
+pytestmark = pytest.mark.e2e
+
 
 def sd_config(tmp_path,
               image_root,
@@ -115,7 +117,8 @@ def test_dist_train_two_cpu_processes(tmp_path, image_root, init_checkpoint):
     # Each rank caches the samples of its own shard (rank 0 logs): 3
     # distillation iterations of 4 images, at most 12 distinct ones.
     assert 'Teacher-feature cache on' in log
-    summary = re.search(r'Teacher-feature cache: (\d+) entries .* (\d+) '
-                        r'hits / (\d+) misses', log)
+    summary = re.search(
+        r'Teacher-feature cache: (\d+) entries .* (\d+) '
+        r'hits / (\d+) misses', log)
     entries, hits, misses = map(int, summary.groups())
     assert entries == misses and hits + misses == 12 and hits > 0

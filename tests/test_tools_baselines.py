@@ -4,11 +4,14 @@ and a resumed run keeps it (and ends exactly where the uninterrupted run
 ends)."""
 import sys
 
+import pytest
 import torch
 from conftest import FT_CONFIG, TINY_FT, run, tiny_config
 
 from mmsd.engine.hooks.mars_projection_hook import max_abs_row_sum
 from mmsd.utils import read_state_dict
+
+pytestmark = pytest.mark.e2e
 
 RADIUS = 0.05
 
@@ -16,24 +19,28 @@ RADIUS = 0.05
 def all_baselines_config(tmp_path, image_root, init_checkpoint) -> str:
     cfg = tiny_config(
         FT_CONFIG, TINY_FT, **{
-            'model.backbone_checkpoint': init_checkpoint,
+            'model.backbone_checkpoint':
+            init_checkpoint,
             'model.regularizers': [
                 dict(type='L2SPRegularizer'),
                 dict(type='R3FRegularizer', sigma=0.1)
             ],
-            'optim_wrapper.optimizer': dict(
-                type='RecAdam', anneal_k=1.0, anneal_t0=2, pretrain_cof=10.0),
+            'optim_wrapper.optimizer':
+            dict(type='RecAdam', anneal_k=1.0, anneal_t0=2, pretrain_cof=10.0),
             'optim_wrapper.paramwise_cfg.custom_keys': {
                 'head.': dict(anneal_w=0.0)
             },
-            'custom_hooks': [
-                dict(type='MARSProjectionHook', radius=RADIUS)
-            ],
-            'train_dataloader.dataset.data_root': image_root,
-            'val_dataloader.dataset.data_root': image_root,
-            'test_dataloader.dataset.data_root': image_root,
-            'train_cfg.max_iters': 3,
-            'train_cfg.val_interval': 3,
+            'custom_hooks': [dict(type='MARSProjectionHook', radius=RADIUS)],
+            'train_dataloader.dataset.data_root':
+            image_root,
+            'val_dataloader.dataset.data_root':
+            image_root,
+            'test_dataloader.dataset.data_root':
+            image_root,
+            'train_cfg.max_iters':
+            3,
+            'train_cfg.val_interval':
+            3,
             'param_scheduler': [],
         })
     path = str(tmp_path / 'baselines_tiny.py')

@@ -66,6 +66,7 @@ def kdep_config(tmp_path) -> str:
     return path
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU launcher test')
 def test_basis_tool_gives_the_same_file_with_1_and_2_processes(
         tmp_path, kdep_config):
@@ -90,6 +91,7 @@ def test_basis_tool_gives_the_same_file_with_1_and_2_processes(
         torch.testing.assert_close(second[key], first[key])
 
 
+@pytest.mark.e2e
 def test_train_computes_the_basis_and_runs_two_iterations(
         tmp_path, kdep_config):
     work = tmp_path / 'work'

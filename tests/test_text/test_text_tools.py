@@ -48,6 +48,7 @@ def ft_options(model_dir: str, text_root: str) -> list:
     ]
 
 
+@pytest.mark.e2e
 def test_self_distill_finetune_and_test(tmp_path, tiny_bert_dir, text_root):
     sd_dir = tmp_path / 'sd'
     log = run(sys.executable, 'tools/train.py', SD_CONFIG, '--work-dir',
@@ -80,6 +81,7 @@ def test_self_distill_finetune_and_test(tmp_path, tiny_bert_dir, text_root):
     assert 0 <= result['macro/f1-score'] <= 100
 
 
+@pytest.mark.e2e
 def test_missing_text_data_is_named(tmp_path, tiny_bert_dir):
     result = run(
         sys.executable,
@@ -94,6 +96,7 @@ def test_missing_text_data_is_named(tmp_path, tiny_bert_dir):
     assert 'train.jsonl' in result.stderr + result.stdout
 
 
+@pytest.mark.e2e
 def test_dist_train_two_cpu_processes(tmp_path, tiny_bert_dir, text_root):
     result = run(
         'bash',
@@ -148,6 +151,7 @@ CRILD_B = osp.join(REPO, 'configs', 'crild', 'demo',
                    'crild-b_minilm-l3_1xb16-200_rotten-tomatoes.py')
 
 
+@pytest.mark.e2e
 def test_crild_stages_a_and_b(tmp_path, tiny_bert_dir, tiny_classifier_dir,
                               text_root):
     stage_a = tmp_path / 'a'
