@@ -73,7 +73,7 @@ def mmpretrain_model(arch: str, model_type: str, **kwargs):
                  f'sd_mae_vit-{arch}-p16.py'))
     cfg.model.pop('init_checkpoint')
     if model_type == 'MAE':
-        for key in ('teacher_checkpoint', 'teacher_cache', 'distill_head'):
+        for key in ('teacher_checkpoint', 'distill_head'):
             cfg.model.pop(key)
     cfg.model.update(type=model_type, **kwargs)
     model = MODELS.build(cfg.model)
@@ -146,13 +146,13 @@ def mmpretrain_step(variant: str, args, inputs: torch.Tensor,
             args.arch,
             'SelfDistillMAE',
             cls_only_last_block='_cls' in variant,
-            teacher_cache='cache' in variant,
             student_recompute_layers=args.recompute_layers
             if variant.endswith('_rc') else 0)
         model.teacher.load_state_dict(model.backbone.state_dict())
         model.distill_enabled = True
-        if model.teacher_cache is not None:
-            model.teacher_cache.activate()  # the pipeline is ours
+        if 'cache' in variant:  # the pipeline is ours: deterministic
+            from mmsd.models import TeacherFeatureCache
+            model.use_teacher_cache(TeacherFeatureCache())
     model.to(inputs.device).train()
     optimizer = make_optimizer(
         [p for p in model.parameters() if p.requires_grad])

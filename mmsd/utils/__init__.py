@@ -1,12 +1,13 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .checkpoint import (allow_mmengine_checkpoints, export_backbone,
                          read_state_dict, save_backbone, select_prefix)
-from .data_roots import check_data_roots
+from .data_roots import check_data_roots, leaf_datasets
 from .dist import setup_cpu_distributed
 from .tools import load_mmpretrain_tool, run_mmpretrain_tool
 
 __all__ = [
     'allow_mmengine_checkpoints', 'check_data_roots', 'export_backbone',
-    'load_mmpretrain_tool', 'read_state_dict', 'run_mmpretrain_tool',
-    'save_backbone', 'select_prefix', 'setup_cpu_distributed'
+    'leaf_datasets', 'load_mmpretrain_tool', 'read_state_dict',
+    'run_mmpretrain_tool', 'save_backbone', 'select_prefix',
+    'setup_cpu_distributed'
 ]

@@ -1,7 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """Fail early, and helpfully, when a configured dataset is not on disk."""
 import os.path as osp
-from typing import Iterator, Tuple
+from typing import Any, Iterator, Mapping, Tuple
 
 from mmengine.config import Config
 
@@ -28,15 +28,28 @@ DATASET_HINTS = {
 }
 
 
-def _datasets(cfg: dict) -> Iterator[dict]:
-    """Yield the leaf dataset configs inside wrappers."""
-    if 'dataset' in cfg:
-        yield from _datasets(cfg['dataset'])
-    elif 'datasets' in cfg:
-        for sub in cfg['datasets']:
-            yield from _datasets(sub)
+def leaf_datasets(dataset: Any, name: str) -> Iterator[Tuple[str, Any]]:
+    """Yield ``(name, dataset)`` for the datasets inside wrappers.
+
+    Works on dataset configs (dicts) and built datasets alike: a
+    ``ConcatDataset`` is looked into through its ``datasets``, a wrapper
+    (``RepeatDataset``, ``ClassBalancedDataset``, ...) through its
+    ``dataset``. ``name`` is the path of ``dataset`` (e.g.
+    ``'train_dataloader.dataset'``); each leaf's is extended accordingly.
+    """
+
+    def inner(key: str) -> Any:
+        if isinstance(dataset, Mapping):
+            return dataset.get(key)
+        return getattr(dataset, key, None)
+
+    if inner('datasets') is not None:
+        for i, sub in enumerate(inner('datasets')):
+            yield from leaf_datasets(sub, f'{name}.datasets[{i}]')
+    elif inner('dataset') is not None:
+        yield from leaf_datasets(inner('dataset'), f'{name}.dataset')
     else:
-        yield cfg
+        yield name, dataset
 
 
 def iter_data_roots(cfg: Config) -> Iterator[Tuple[str, str, str]]:
@@ -45,7 +58,7 @@ def iter_data_roots(cfg: Config) -> Iterator[Tuple[str, str, str]]:
         loader_cfg = cfg.get(loader)
         if not loader_cfg or 'dataset' not in loader_cfg:
             continue
-        for dataset in _datasets(loader_cfg['dataset']):
+        for _, dataset in leaf_datasets(loader_cfg['dataset'], loader):
             root = dataset.get('data_root')
             if root:
                 yield loader, str(dataset.get('type', '')), root

@@ -1,13 +1,14 @@
 # Copyright (c) mmsd contributors. All rights reserved.
+from types import SimpleNamespace
+
 import pytest
 import torch
-from conftest import SD_CONFIG, tiny_config, two_stage_options
-from mmengine.dataset import Compose
+from conftest import SD_CONFIG, build_tiny_mae, tiny_config, two_stage_options
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmpretrain.models import SelfSupDataPreprocessor
 
-from mmsd.engine.hooks.teacher_cache_hook import nondeterministic_reason
+from mmsd.engine import TeacherCacheHook
+from mmsd.models import TeacherFeatureCache
 from mmsd.utils import read_state_dict
 
 
@@ -67,17 +68,25 @@ def train(runner: Runner) -> LossRecordHook:
     return record
 
 
+def without_cache_hook(hooks: list) -> list:
+    return [hook for hook in hooks if hook['type'] != 'TeacherCacheHook']
+
+
 def test_cached_training_gives_the_same_losses(image_root, init_checkpoint,
                                                tmp_path):
-    plain_runner = make_runner(image_root, init_checkpoint, tmp_path / 'plain',
-                               **{'model.teacher_cache': False})
+    hooks = two_stage_options(1, 7)['custom_hooks']
+    plain_runner = make_runner(
+        image_root,
+        init_checkpoint,
+        tmp_path / 'plain',
+        custom_hooks=without_cache_hook(hooks))
     plain = train(plain_runner)
     assert plain_runner.model.teacher_cache is None
     cached_runner = make_runner(image_root, init_checkpoint,
                                 tmp_path / 'cached')
     cached = train(cached_runner)
     cache = cached_runner.model.teacher_cache
-    assert cache.active
+    assert isinstance(cache, TeacherFeatureCache)
     # 7 distillation iterations x 4 images over 12 images.
     assert (cache.misses, cache.hits, len(cache)) == (12, 16, 12)
     assert sorted(cached.losses) == list(range(2, 9))
@@ -106,59 +115,22 @@ def test_random_pipeline_turns_the_cache_off(image_root, init_checkpoint,
         distill=2,
         **{'train_dataloader.dataset.pipeline': pipeline})
     record = train(runner)
-    cache = runner.model.teacher_cache
-    assert not cache.active and len(cache) == 0 and cache.hits == 0
+    assert runner.model.teacher_cache is None
     assert len(record.losses) == 2
     log = open(runner.logger.log_file).read()
     assert ('Teacher-feature cache off: transform RandomResizedCrop in '
             'train_dataloader.dataset.pipeline is random') in log
-    assert 'no TeacherCacheHook' not in log  # the hook decided
 
 
-def test_deterministic_check_names_what_is_random():
-    preprocessor = SelfSupDataPreprocessor()
-
-    class Dataset:
-        pipeline = Compose(
-            [dict(type='Resize', scale=8),
-             dict(type='PackInputs')])
-
-    class Repeat:
-        dataset = Dataset()
-
-    assert nondeterministic_reason(Repeat(), preprocessor) is None
-    Dataset.pipeline = Compose([dict(type='RandomFlip', prob=0.5)])
-    assert nondeterministic_reason(Repeat(), preprocessor) == (
-        'transform RandomFlip in train_dataloader.dataset.dataset.pipeline '
-        'is random or not known to be deterministic')
-    assert nondeterministic_reason(Repeat(), preprocessor,
-                                   ['RandomFlip']) is None
-    Dataset.pipeline = None
-    assert 'has no MMEngine pipeline' in nondeterministic_reason(
-        Dataset(), preprocessor)
-    Dataset.pipeline = Compose([])
-    mixup = SelfSupDataPreprocessor()
-    mixup.batch_augments = object()
-    assert nondeterministic_reason(Dataset(), mixup) == (
-        'data preprocessor SelfSupDataPreprocessor has batch_augments')
-    assert 'Module is not known' in nondeterministic_reason(
-        Dataset(), torch.nn.Module()).replace('preprocessor ', '')
-    with pytest.raises(KeyError, match="'NoSuchTransform' is not registered"):
-        nondeterministic_reason(Dataset(), preprocessor, ['NoSuchTransform'])
-
-
-def test_without_the_hook_the_model_warns_and_runs_the_teacher(
-        image_root, init_checkpoint, tmp_path):
-    runner = make_runner(
-        image_root,
-        init_checkpoint,
-        tmp_path,
-        distill=2,
-        custom_hooks=[dict(type='SelfDistillStageHook', switch_iter=1)])
-    train(runner)
-    assert not runner.model.teacher_cache.active
-    log = open(runner.logger.log_file).read()
-    assert log.count('teacher_cache is set but no TeacherCacheHook') == 1
+def test_the_hook_needs_a_model_that_can_use_a_cache():
+    runner = SimpleNamespace(model=build_tiny_mae())
+    with pytest.raises(
+            TypeError,
+            match="TeacherCacheHook needs a model with 'use_teacher_cache' "
+            r'\(e.g. SelfDistillMAE\), got FurtherPretrainMAE.'):
+        TeacherCacheHook().before_train(runner)
+    with pytest.raises(ValueError, match='max_entries must be positive'):
+        TeacherCacheHook(max_entries=0)
 
 
 @pytest.mark.parametrize('resume_iter', [1, 5])
@@ -178,6 +150,10 @@ def test_resume_with_the_cache_continues_identically(image_root,
         resume=True,
         load_from=str(full / f'iter_{resume_iter}.pth'))
     actual = train(resumed).losses
+    # The checkpoint's entries were restored into the resumed run's cache.
+    cache = resumed.model.teacher_cache
+    assert set(saved.get('teacher_cache', {}).get('entries',
+                                                  {})) <= set(cache._entries)
     assert sorted(actual) == list(range(resume_iter + 1, 9))
     # The checkpoint's entries make the resumed run exact.
     assert actual == {k: v for k, v in expected.items() if k in actual}
@@ -185,9 +161,6 @@ def test_resume_with_the_cache_continues_identically(image_root,
     again = read_state_dict(str(tmp_path / 'resumed' / 'iter_8.pth'))
     for key in final:
         torch.testing.assert_close(again[key], final[key], rtol=0, atol=0)
-    if resume_iter == 5:
-        log = open(resumed.logger.log_file).read()
-        assert f'restored {entries} entries from the checkpoint' in log
 
 
 def test_saved_entries_of_another_teacher_are_ignored(image_root,
@@ -209,7 +182,6 @@ def test_saved_entries_of_another_teacher_are_ignored(image_root,
         resume=True,
         load_from=changed)
     train(resumed)
-    log = open(resumed.logger.log_file).read()
-    assert 'ignored 8 entries of the checkpoint: they belong to another ' \
-        'teacher' in log
-    assert resumed.model.teacher_cache.misses == 4  # one batch, recomputed
+    cache = resumed.model.teacher_cache
+    # One batch, recomputed: none of the 8 saved entries was used or kept.
+    assert (cache.hits, cache.misses, len(cache)) == (0, 4, 4)

@@ -4,9 +4,6 @@ _base_ = './mae_vit-s-p16.py'
 model = dict(
     type='SelfDistillMAE',
     teacher_checkpoint=None,
-    # Teacher features computed once per sample; TeacherCacheHook turns it
-    # on only for a deterministic training pipeline.
-    teacher_cache=True,
     distill_head=dict(
         type='SelfDistillHead',
         representation='cls_token',

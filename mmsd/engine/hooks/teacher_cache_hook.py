@@ -4,90 +4,27 @@ from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmpretrain.registry import HOOKS, TRANSFORMS
-from torch.utils.data import Dataset
+from mmpretrain.registry import HOOKS
 
+from mmsd.datasets import nondeterministic_reason
+from mmsd.models import TeacherFeatureCache
 from ..utils import model_with
-
-# Transforms whose output depends only on their input (no random draw).
-DETERMINISTIC_TRANSFORMS = ('LoadImageFromFile', 'Resize', 'ResizeEdge',
-                            'CenterCrop', 'Pad', 'PackInputs', 'ToNumpy',
-                            'Transpose')
-# Data preprocessors that are deterministic without ``batch_augments``.
-DETERMINISTIC_PREPROCESSORS = ('SelfSupDataPreprocessor',
-                               'ClsDataPreprocessor')
-
-
-def _leaf_datasets(dataset: Dataset, name: str):
-    """Yield ``(name, dataset)`` for the datasets inside wrappers."""
-    if hasattr(dataset, 'datasets'):  # ConcatDataset
-        for i, inner in enumerate(dataset.datasets):
-            yield from _leaf_datasets(inner, f'{name}.datasets[{i}]')
-    elif hasattr(dataset, 'dataset'):  # RepeatDataset, ClassBalanced...
-        yield from _leaf_datasets(dataset.dataset, f'{name}.dataset')
-    else:
-        yield name, dataset
-
-
-def nondeterministic_reason(
-    dataset: Dataset,
-    data_preprocessor: object,
-    extra_transforms: Sequence[str] = ()
-) -> Optional[str]:
-    """Why the training inputs may differ between epochs, or None.
-
-    Every transform of every pipeline must be of a type named in
-    :data:`DETERMINISTIC_TRANSFORMS` (or ``extra_transforms``), exactly (a
-    subclass may add randomness), and the data preprocessor must be a known
-    deterministic one without batch augmentations.
-
-    Args:
-        dataset (Dataset): The training dataset (wrappers are looked into).
-        data_preprocessor (object): The model's data preprocessor.
-        extra_transforms (Sequence[str]): More transform names (registered in
-            ``mmpretrain.registry.TRANSFORMS``) known to be deterministic.
-            Defaults to ().
-    """
-    allowed = set()
-    for name in (*DETERMINISTIC_TRANSFORMS, *extra_transforms):
-        transform = TRANSFORMS.get(name)
-        if transform is None:
-            raise KeyError(f'TeacherCacheHook: transform {name!r} is not '
-                           'registered in mmpretrain.registry.TRANSFORMS.')
-        allowed.add(transform)
-    for name, leaf in _leaf_datasets(dataset, 'train_dataloader.dataset'):
-        pipeline = getattr(leaf, 'pipeline', None)
-        transforms = getattr(pipeline, 'transforms', None)
-        if transforms is None:
-            return (f'{name} ({type(leaf).__name__}) has no MMEngine '
-                    'pipeline to check')
-        for transform in transforms:
-            if type(transform) not in allowed:
-                return (f'transform {type(transform).__name__} in '
-                        f'{name}.pipeline is random or not known to be '
-                        'deterministic')
-    preprocessor = type(data_preprocessor).__name__
-    if preprocessor not in DETERMINISTIC_PREPROCESSORS:
-        return (f'data preprocessor {preprocessor} is not known to be '
-                'deterministic')
-    if getattr(data_preprocessor, 'batch_augments', None) is not None:
-        return f'data preprocessor {preprocessor} has batch_augments'
-    return None
 
 
 @HOOKS.register_module()
 class TeacherCacheHook(Hook):
-    """Turn on the model's teacher-feature cache if the inputs are
-    deterministic.
+    """Cache the frozen teacher's features if the inputs are deterministic.
 
     Part of `Self-Distillation for Further Pre-training of Transformers
     <https://arxiv.org/abs/2210.02871>`_ at a lower cost: the official recipe
     trains on un-augmented images, so the frozen teacher sees the same
     tensor for a sample in every epoch and its features can be computed once
-    (:class:`mmsd.models.TeacherFeatureCache`). Before training, the hook
-    checks every transform of the training pipeline and the data
-    preprocessor against an allow-list; with anything random, or unknown,
-    the cache stays off and the log says which transform is to blame. After
+    (:class:`mmsd.models.TeacherFeatureCache`). The hook is the only switch
+    of the cache: before training it checks every transform of the training
+    pipeline and the data preprocessor against an allow-list
+    (:func:`mmsd.datasets.nondeterministic_reason`) and only then builds the
+    cache and hands it to the model; with anything random, or unknown, the
+    model gets no cache and the log says which transform is to blame. After
     training it logs the cache's hit rate.
 
     With ``persist``, checkpoints carry the entries (``teacher_cache``: the
@@ -98,6 +35,11 @@ class TeacherCacheHook(Hook):
     rank) and adds its own.
 
     Args:
+        device (str, optional): Where the entries are kept, e.g. ``'cpu'``
+            to keep GPU memory free. Defaults to None: the device of the
+            teacher's output.
+        max_entries (int, optional): Stop adding entries beyond this many.
+            Defaults to None (no limit).
         extra_transforms (Sequence[str]): Names of further deterministic
             transforms to allow. Defaults to ().
         persist (bool): Save the entries in checkpoints and restore them on
@@ -106,30 +48,27 @@ class TeacherCacheHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self,
+                 device: Optional[str] = None,
+                 max_entries: Optional[int] = None,
                  extra_transforms: Sequence[str] = (),
                  persist: bool = True) -> None:
+        # Built here, so that bad arguments fail when the hook is built.
+        self.cache = TeacherFeatureCache(device, max_entries)
         self.extra_transforms = tuple(extra_transforms)
         self.persist = persist
         self._saved: Optional[dict] = None
 
-    def _cache(self, runner):
-        model = model_with(runner, 'teacher_cache', self, 'SelfDistillMAE')
-        return model, model.teacher_cache
+    def _model(self, runner):
+        return model_with(runner, 'use_teacher_cache', self, 'SelfDistillMAE')
 
     def before_train(self, runner) -> None:
-        """Activate the cache, or log why it stays off."""
-        model, cache = self._cache(runner)
-        if cache is None:
-            print_log(
-                'Teacher-feature cache off: model.teacher_cache is False; '
-                'the teacher runs every step.',
-                logger='current')
-            return
+        """Hand the model the cache, or log why it runs without one."""
+        model = self._model(runner)
         reason = nondeterministic_reason(runner.train_dataloader.dataset,
                                          model.data_preprocessor,
                                          self.extra_transforms)
         if reason is not None:
-            cache.deactivate()
+            model.use_teacher_cache(None)
             print_log(
                 f'Teacher-feature cache off: {reason}, so a sample may reach '
                 'the teacher as a different tensor each epoch; the teacher '
@@ -137,13 +76,8 @@ class TeacherCacheHook(Hook):
                 logger='current',
                 level=logging.WARNING)
             return
-        cache.activate()
-        print_log(
-            'Teacher-feature cache on: the training pipeline is '
-            'deterministic; teacher features are computed once per sample.',
-            logger='current')
         if self._saved is not None:
-            restored = cache.load_state_dict(self._saved, model.teacher)
+            restored = self.cache.load_state_dict(self._saved, model.teacher)
             count = len(self._saved['entries'])
             print_log(
                 f'Teacher-feature cache: restored {count} entries from the '
@@ -152,12 +86,18 @@ class TeacherCacheHook(Hook):
                 'checkpoint: they belong to another teacher.',
                 logger='current')
             self._saved = None
+        model.use_teacher_cache(self.cache)
+        print_log(
+            'Teacher-feature cache on: the training pipeline is '
+            'deterministic; teacher features are computed once per sample.',
+            logger='current')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Put the entries, if any, in the checkpoint."""
-        model, cache = self._cache(runner)
-        if self.persist and cache is not None and len(cache):
-            checkpoint['teacher_cache'] = cache.state_dict(model.teacher)
+        model = self._model(runner)
+        if self.persist and model.teacher_cache is self.cache and len(
+                self.cache):
+            checkpoint['teacher_cache'] = self.cache.state_dict(model.teacher)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Keep the saved entries until the teacher's weights are loaded
@@ -167,7 +107,7 @@ class TeacherCacheHook(Hook):
 
     def after_train(self, runner) -> None:
         """Log how much the cache saved."""
-        _, cache = self._cache(runner)
-        if cache is not None and cache.active:
+        if self._model(runner).teacher_cache is self.cache:
             print_log(
-                f'Teacher-feature cache: {cache.summary()}.', logger='current')
+                f'Teacher-feature cache: {self.cache.summary()}.',
+                logger='current')

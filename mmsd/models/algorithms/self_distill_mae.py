@@ -1,16 +1,14 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-import logging
 from contextlib import ExitStack
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..teacher import SelfDistillMixin
-from ..utils import TeacherFeatureCache, cls_only_last_layer, recomputed_layers
+from ..teacher import SelfDistillMixin, TeacherFeatureCache
+from ..utils import cls_only_last_layer, recomputed_layers
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
@@ -34,12 +32,11 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
     student encoder is the ``backbone`` and it restarts, with the decoder,
     from ``init_checkpoint``.
 
-    With ``teacher_cache``, the teacher's representation of each training
-    sample is computed once and reused (:class:`TeacherFeatureCache`, keyed
-    by the exact input bytes). It takes effect only after
-    :class:`mmsd.engine.TeacherCacheHook` found the training pipeline
-    deterministic; until then, or with a random pipeline, the teacher runs
-    every step.
+    The teacher runs every step unless :class:`mmsd.engine.TeacherCacheHook`
+    found the training pipeline deterministic and handed the model a
+    :class:`TeacherFeatureCache` (:meth:`use_teacher_cache`): then the
+    teacher's representation of each training sample is computed once and
+    reused.
 
     Args:
         distill_head (dict): Config of the distillation loss head.
@@ -51,9 +48,6 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
             unmasked passes for the class token only (exact, less work).
             Defaults to None: on when the distilled representation is the
             class token.
-        teacher_cache (bool | dict): Cache the teacher's features per sample;
-            a dict gives the arguments of :class:`TeacherFeatureCache`
-            (``device``, ``max_entries``). Defaults to False.
         student_recompute_layers (int): Recompute this many first layers of
             the student's unmasked pass in the backward pass instead of
             keeping their activations (exact; less memory, one more forward
@@ -65,9 +59,10 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
                  distill_head: dict = dict(type='SelfDistillHead'),
                  teacher_checkpoint: Optional[str] = None,
                  cls_only_last_block: Optional[bool] = None,
-                 teacher_cache: Union[bool, dict] = False,
                  student_recompute_layers: int = 0,
                  **kwargs) -> None:
+        if 'teacher_cache' in kwargs:
+            raise TypeError(_moved_teacher_cache(kwargs['teacher_cache']))
         super().__init__(**kwargs)
         self.init_self_distill(kwargs['backbone'], teacher_checkpoint)
         self.distill_head = MODELS.build(distill_head)
@@ -78,14 +73,6 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
                              f'{self.distill_head.representation!r}.')
         self.cls_only_last_block = (
             cls_token if cls_only_last_block is None else cls_only_last_block)
-        if not isinstance(teacher_cache, (bool, dict)):
-            raise TypeError('SelfDistillMAE: teacher_cache must be a bool or '
-                            'a dict of TeacherFeatureCache arguments, got '
-                            f'{teacher_cache!r}.')
-        if teacher_cache:
-            self.teacher_cache = TeacherFeatureCache(
-                **(teacher_cache if isinstance(teacher_cache, dict) else {}))
-        self._warned_unchecked_cache = False
         num_layers = len(self.backbone.layers)
         if not 0 <= student_recompute_layers <= num_layers:
             raise ValueError(
@@ -112,21 +99,17 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
             losses['loss_distill'] = self.distill_head.loss(student, teacher)
         return losses
 
+    def use_teacher_cache(self, cache: Optional[TeacherFeatureCache]) -> None:
+        """Look the teacher's features up in ``cache`` (None: run the
+        teacher every step). Called by :class:`mmsd.engine.TeacherCacheHook`
+        only for a deterministic training pipeline."""
+        self.teacher_cache = cache
+
     def teacher_features(self, inputs: torch.Tensor) -> torch.Tensor:
         """The teacher's distilled representation of ``inputs`` (no grad),
-        from the cache where possible."""
+        from the cache if the model has one."""
         cache = self.teacher_cache
-        if cache is None or not cache.active:
-            if (cache is not None and not cache.checked
-                    and not self._warned_unchecked_cache):
-                print_log(
-                    'SelfDistillMAE: teacher_cache is set but no '
-                    'TeacherCacheHook enabled it (it checks that the '
-                    'training pipeline is deterministic); the teacher runs '
-                    'every step.',
-                    logger='current',
-                    level=logging.WARNING)
-                self._warned_unchecked_cache = True
+        if cache is None:
             with torch.no_grad():
                 return self._teacher_representation(inputs)
         return cache.features(
@@ -152,3 +135,22 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
                 stack.enter_context(cls_only_last_layer(encoder))
             stack.enter_context(recomputed_layers(encoder, recompute_layers))
             return encoder(inputs, mask=None)[-1]
+
+
+def _moved_teacher_cache(value: object) -> str:
+    """The error for a config that still sets ``model.teacher_cache``."""
+    if value is False or value is None:
+        todo = ('delete model.teacher_cache and leave TeacherCacheHook out '
+                'of custom_hooks (remove it from custom_hooks if a base '
+                'config adds it)')
+    else:
+        args = ''
+        if isinstance(value, dict) and value:
+            args = ', ' + ', '.join(f'{k}={v!r}' for k, v in value.items())
+        todo = ('delete model.teacher_cache and put '
+                f"dict(type='TeacherCacheHook'{args}) in custom_hooks")
+    return (f'SelfDistillMAE: model.teacher_cache={value!r} is no longer an '
+            'argument: TeacherCacheHook alone switches the teacher-feature '
+            'cache on (only for a deterministic training pipeline) and takes '
+            f'its arguments (device, max_entries). To keep the behaviour, '
+            f'{todo}.')

@@ -5,13 +5,12 @@ from .pooled_feature import feature_dim, pooled_feature
 from .recompute import RecomputedLayer, recomputed_layers
 from .svd_basis import (compute_svd_basis, load_svd_basis, project,
                         save_svd_basis)
-from .teacher_cache import TeacherFeatureCache, modular_digests, sample_digests
 from .weight_anchor import WeightAnchor, split_new_parameters
 
 __all__ = [
     'CheckpointMismatchError', 'ClsOnlyLayer', 'RecomputedLayer',
-    'TeacherFeatureCache', 'cls_attention', 'cls_only_last_layer',
-    'compute_svd_basis', 'feature_dim', 'load_checked', 'load_svd_basis',
-    'modular_digests', 'pooled_feature', 'project', 'recomputed_layers',
-    'sample_digests', 'save_svd_basis', 'split_new_parameters', 'WeightAnchor'
+    'cls_attention', 'cls_only_last_layer', 'compute_svd_basis', 'feature_dim',
+    'load_checked', 'load_svd_basis', 'pooled_feature', 'project',
+    'recomputed_layers', 'save_svd_basis', 'split_new_parameters',
+    'WeightAnchor'
 ]

@@ -4,7 +4,7 @@ import torch
 from conftest import build_tiny_mae
 from torch import nn
 
-from mmsd.models import TeacherFeatureCache, modular_digests, sample_digests
+from mmsd.models import TeacherFeatureCache
 
 
 class CountingTeacher(nn.Module):
@@ -20,34 +20,9 @@ class CountingTeacher(nn.Module):
         return self.linear(x.flatten(1))
 
 
-def active_cache(**kwargs) -> TeacherFeatureCache:
-    cache = TeacherFeatureCache(**kwargs)
-    cache.activate()
-    return cache
-
-
-def test_digests_are_per_sample_and_batch_independent():
-    torch.manual_seed(0)
-    x = torch.randn(5, 3, 8, 8)
-    for digests in (sample_digests, lambda t: modular_digests(t.flatten(1))):
-        full = digests(x)
-        assert len(set(full)) == 5
-        assert digests(x[2:4]) == full[2:4]
-        assert digests(x[[4, 0]]) == [full[4], full[0]]
-        changed = x.clone()
-        changed[3, 1, 2, 2] = torch.nextafter(changed[3, 1, 2, 2],
-                                              torch.tensor(10.))
-        after = digests(changed)
-        assert after[3] != full[3]
-        assert after[:3] == full[:3] and after[4] == full[4]
-    # Same values, different dtype: different bytes.
-    assert sample_digests(x.double())[0] != sample_digests(x)[0]
-    assert len(set(sample_digests(torch.zeros(3, 4, dtype=torch.uint8)))) == 1
-
-
 def test_second_epoch_is_served_from_the_cache():
     torch.manual_seed(0)
-    teacher, cache = CountingTeacher(), active_cache()
+    teacher, cache = CountingTeacher(), TeacherFeatureCache()
     data = torch.randn(6, 3, 2, 2)
     expected = teacher(data).detach()
     teacher.calls.clear()
@@ -69,7 +44,7 @@ def test_second_epoch_is_served_from_the_cache():
 
 def test_changed_image_is_not_a_hit():
     torch.manual_seed(0)
-    teacher, cache = CountingTeacher(), active_cache()
+    teacher, cache = CountingTeacher(), TeacherFeatureCache()
     data = torch.randn(2, 12)
     cache.features(teacher, teacher, data)
     data[1, 0] += 1e-3
@@ -81,7 +56,7 @@ def test_changed_image_is_not_a_hit():
 @pytest.mark.parametrize('change', ['in_place', 'load_state_dict', 'replace'])
 def test_changed_teacher_drops_every_entry(change):
     torch.manual_seed(0)
-    teacher, cache = CountingTeacher(), active_cache()
+    teacher, cache = CountingTeacher(), TeacherFeatureCache()
     data = torch.randn(3, 12)
     cache.features(teacher, teacher, data)
     other = CountingTeacher()
@@ -99,7 +74,7 @@ def test_changed_teacher_drops_every_entry(change):
 
 def test_state_dict_round_trip_checks_the_teacher():
     torch.manual_seed(0)
-    teacher, cache = CountingTeacher(), active_cache()
+    teacher, cache = CountingTeacher(), TeacherFeatureCache()
     data = torch.randn(3, 12)
     expected = cache.features(teacher, teacher, data)
     state = cache.state_dict(teacher)
@@ -107,19 +82,19 @@ def test_state_dict_round_trip_checks_the_teacher():
     assert all(isinstance(k, str) for k in state['entries'])
     copy = CountingTeacher()
     copy.load_state_dict(teacher.state_dict())
-    restored = active_cache()
+    restored = TeacherFeatureCache()
     assert restored.load_state_dict(state, copy)
     torch.testing.assert_close(
         restored.features(copy, copy, data), expected, rtol=0, atol=0)
     assert copy.calls == []  # all hits
     other = CountingTeacher()
-    fresh = active_cache()
+    fresh = TeacherFeatureCache()
     assert not fresh.load_state_dict(state, other) and len(fresh) == 0
 
 
 def test_precision_and_tag_are_part_of_the_key():
     torch.manual_seed(0)
-    teacher, cache = CountingTeacher(), active_cache()
+    teacher, cache = CountingTeacher(), TeacherFeatureCache()
     data = torch.randn(2, 12)
     cache.features(teacher, teacher, data, tag='cls_token')
     cache.features(teacher, teacher, data, tag='mean_patch')
@@ -129,24 +104,38 @@ def test_precision_and_tag_are_part_of_the_key():
     assert low.dtype == torch.bfloat16
 
 
-def test_inactive_cache_max_entries_and_bad_arguments():
+def test_max_entries_and_bad_arguments():
     torch.manual_seed(0)
     teacher = CountingTeacher()
     data = torch.randn(4, 12)
-    idle = TeacherFeatureCache()
-    idle.features(teacher, teacher, data)
-    idle.features(teacher, teacher, data)
-    assert teacher.calls == [4, 4] and len(idle) == 0
-    small = active_cache(max_entries=3, device='cpu')
+    expected = teacher(data).detach()
+    teacher.calls.clear()
+    small = TeacherFeatureCache(max_entries=3, device='cpu')
     out = small.features(teacher, teacher, data)
     assert len(small) == 3
-    torch.testing.assert_close(out, teacher(data).detach())
-    small.deactivate()
-    assert not small.active and len(small) == 0
+    torch.testing.assert_close(out, expected)
+    small.features(teacher, teacher, data)
+    assert teacher.calls == [4, 1]  # the 4th sample had no room
+    small.clear()
+    assert len(small) == 0
     with pytest.raises(ValueError, match='max_entries must be positive'):
         TeacherFeatureCache(max_entries=0)
-    with pytest.raises(TypeError, match="teacher_cache must be a bool"):
-        build_tiny_mae('SelfDistillMAE', teacher_cache='yes')
+
+
+@pytest.mark.parametrize('value, todo', [
+    (True, "put dict(type='TeacherCacheHook') in custom_hooks"),
+    (dict(device='cpu', max_entries=8),
+     "put dict(type='TeacherCacheHook', device='cpu', max_entries=8) in "
+     'custom_hooks'),
+    (False, 'leave TeacherCacheHook out of custom_hooks'),
+])
+def test_an_old_config_with_model_teacher_cache_says_what_to_write(
+        value, todo):
+    with pytest.raises(TypeError) as err:
+        build_tiny_mae('SelfDistillMAE', teacher_cache=value)
+    message = str(err.value)
+    assert f'model.teacher_cache={value!r} is no longer an argument' in message
+    assert 'delete model.teacher_cache and ' + todo in message
 
 
 def test_self_distill_mae_cached_loss_equals_uncached(init_checkpoint):
@@ -154,28 +143,27 @@ def test_self_distill_mae_cached_loss_equals_uncached(init_checkpoint):
     model = build_tiny_mae(
         'SelfDistillMAE',
         init_checkpoint=init_checkpoint,
-        teacher_checkpoint=init_checkpoint,
-        teacher_cache=True)
+        teacher_checkpoint=init_checkpoint)
     model.init_weights()
     with torch.no_grad():
         for param in model.teacher.parameters():
             param.add_(0.05 * torch.randn_like(param))
-    model.teacher_cache.activate()
+    cache = TeacherFeatureCache()
     data = torch.randn(4, 3, 32, 32)
     for batch in (data[:2], data[2:], data[[3, 0]]):
         state = torch.get_rng_state()
+        model.use_teacher_cache(cache)
         cached = model.loss(batch, [])
-        model.teacher_cache.active = False
+        model.use_teacher_cache(None)
         torch.set_rng_state(state)
         plain = model.loss(batch, [])
-        model.teacher_cache.active = True
         assert plain['loss_distill'] > 0
         torch.testing.assert_close(
             cached['loss_distill'], plain['loss_distill'], rtol=0, atol=0)
         torch.testing.assert_close(cached['loss_mae'], plain['loss_mae'])
-    cache = model.teacher_cache
     assert (cache.hits, cache.misses, len(cache)) == (2, 4, 4)
     assert next(iter(cache._entries.values())).shape == (64, )
     # A new teacher (the stage switch) empties the cache.
+    model.use_teacher_cache(cache)
     model.start_distill()
     assert len(cache) == 0

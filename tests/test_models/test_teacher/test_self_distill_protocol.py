@@ -48,7 +48,6 @@ def test_start_distill_teacher_from_student_then_restart_and_next_round():
     assert model.distill_round == 0 and not model.distill_enabled
     assert not any(p.requires_grad for p in model.teacher.parameters())
     cache = TeacherFeatureCache()
-    cache.activate()
     cache.features(model.teacher, model.teacher, torch.randn(2, 3))
     model.teacher_cache = cache
     for round_ in (1, 2):
