@@ -1,5 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """Build transformers models and tokenizers from local files only."""
+import json
 import os
 import os.path as osp
 from typing import Optional
@@ -35,12 +36,74 @@ def check_local_dir(path: str, what: str = 'model_name_or_path') -> str:
     return path
 
 
+# A short English text that every real vocabulary splits into known tokens.
+PROBE_TEXT = 'The quick brown fox jumps over the lazy dog.'
+
+
 def load_tokenizer(path: str,
                    what: str = 'tokenizer') -> PreTrainedTokenizerBase:
-    """The tokenizer saved in the local directory ``path``."""
+    """The tokenizer saved in the local directory ``path``, checked by
+    :func:`check_tokenizer` against the ``vocab_size`` of a
+    ``config.json`` in the same directory."""
     path = local_dir(path, what,
                      'the tokenizer files (tokenizer.json or vocab files)')
-    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    config = osp.join(path, 'config.json')
+    vocab_size = None
+    if osp.isfile(config):
+        with open(config, encoding='utf-8') as f:
+            vocab_size = json.load(f).get('vocab_size')
+    check_tokenizer(tokenizer, path, vocab_size)
+    return tokenizer
+
+
+def check_tokenizer(tokenizer: PreTrainedTokenizerBase,
+                    path: str,
+                    vocab_size: Optional[int] = None) -> None:
+    """Refuse a tokenizer that lost its vocabulary.
+
+    transformers builds a tokenizer of the special tokens alone when the
+    vocabulary files of a folder are missing (e.g. only ``config.json``,
+    the weights and ``tokenizer_config.json`` were copied): every word then
+    becomes the unknown token and training runs to the end on nothing.
+
+    Args:
+        tokenizer (PreTrainedTokenizerBase): The loaded tokenizer.
+        path (str): Its folder, named in the error.
+        vocab_size (int, optional): The model's vocabulary size (its
+            config's ``vocab_size``). The tokenizer may be smaller by the
+            padding some models add (at most 10 %), never larger.
+            Defaults to None: not checked.
+
+    Raises:
+        ValueError: Naming the folder, the files it holds and the
+            vocabulary files the tokenizer needs.
+    """
+    size = len(tokenizer)
+    ids = tokenizer(PROBE_TEXT, add_special_tokens=False)['input_ids']
+    if vocab_size is not None and size > vocab_size:
+        problem = (f'has {size} tokens, more than the vocab_size='
+                   f'{vocab_size} of the model in config.json: token ids '
+                   'would fall outside its embeddings')
+    elif vocab_size is not None and size < 0.9 * vocab_size:
+        problem = (f'has only {size} tokens, but config.json says '
+                   f'vocab_size={vocab_size}')
+    elif not ids or all(i == tokenizer.unk_token_id for i in ids):
+        problem = (f'turns the probe text {PROBE_TEXT!r} into '
+                   f'{tokenizer.convert_ids_to_tokens(ids) or "nothing"}')
+    else:
+        return
+    names = dict(getattr(tokenizer, 'vocab_files_names', {}))
+    fast = names.pop('tokenizer_file', None)
+    needed = ', or '.join(
+        name for name in (fast, ' and '.join(sorted(names.values()))) if name)
+    files = sorted(os.listdir(path))
+    raise ValueError(
+        f'The tokenizer in {path!r} ({type(tokenizer).__name__}) {problem}: '
+        f'its vocabulary is missing. The folder holds {files}; '
+        f'{type(tokenizer).__name__} needs {needed or "its vocabulary files"}'
+        '. Copy them from the folder the model came from (save_pretrained() '
+        'writes them), or point the tokenizer at that folder.')
 
 
 def build_hf_model(auto_class,
