@@ -2,6 +2,7 @@
 import gzip
 import os.path as osp
 import struct
+import zlib
 from typing import Optional, Sequence
 
 import numpy as np
@@ -14,18 +15,35 @@ DIGIT_CLASSES = tuple(str(i) for i in range(10))
 
 
 def read_idx(path: str) -> np.ndarray:
-    """Read an unsigned-byte idx file (``.gz`` or raw) into an array."""
+    """Read an unsigned-byte idx file (``.gz`` or raw) into an array.
+
+    Raises:
+        ValueError: Naming the file if it is not an idx file, or is cut
+            short or corrupt (e.g. an interrupted download or copy).
+    """
     opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        data = f.read()
+    redo = ('Download or copy it again (the Fashion-MNIST files come with '
+            "Debian's dataset-fashion-mnist, see README.md).")
+    try:
+        with opener(path, 'rb') as f:
+            data = f.read()
+    except (EOFError, OSError, zlib.error) as err:  # gzip's own errors
+        raise ValueError(f'{path} is truncated or corrupt: it does not '
+                         f'decompress ({type(err).__name__}: {err}). '
+                         f'{redo}') from err
     if len(data) < 4 or data[:2] != b'\x00\x00' or data[2] != 0x08:
         raise ValueError(f'{path} is not an unsigned-byte idx file.')
     ndim = data[3]
-    shape = struct.unpack(f'>{ndim}I', data[4:4 + 4 * ndim])
-    body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f'{path} is truncated: its header announces {ndim} '
+                         f'dimensions but the file has {len(data)} bytes, '
+                         f'fewer than the {header} of the header. {redo}')
+    shape = struct.unpack(f'>{ndim}I', data[4:header])
+    body = np.frombuffer(data, np.uint8, offset=header)
     if body.size != np.prod(shape):
         raise ValueError(f'{path} is truncated: {body.size} values for '
-                         f'shape {shape}.')
+                         f'shape {shape}. {redo}')
     return body.reshape(shape)
 
 
@@ -79,10 +97,21 @@ class IdxImageDataset(BaseDataset):
 
     def load_data_list(self) -> list:
         images = read_idx(self._find('images-idx3-ubyte'))
-        labels = read_idx(self._find('labels-idx1-ubyte'))
+        label_file = self._find('labels-idx1-ubyte')
+        labels = read_idx(label_file)
         if len(images) != len(labels):
             raise ValueError(f'IdxImageDataset: {len(images)} images but '
                              f'{len(labels)} labels in {self.data_root}.')
+        num_classes = len(self.metainfo['classes'])
+        outside = np.flatnonzero(labels >= num_classes)
+        if outside.size:
+            more = f' (and {outside.size - 1} more)' if outside.size > 1 \
+                else ''
+            raise ValueError(
+                f'{label_file}: label {labels[outside[0]]} of record '
+                f'{outside[0]}{more} is outside the {num_classes} classes '
+                f'{self.metainfo["classes"]}. Fix the file, or set the '
+                'dataset\'s "classes" to all its classes.')
         indices = np.arange(len(labels))
         if self.num_per_class is not None:
             rng = np.random.default_rng(self.subset_seed)
