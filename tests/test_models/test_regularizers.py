@@ -98,7 +98,7 @@ def test_l2sp_ignores_frozen_parameters_and_checks_prefixes():
     with pytest.raises(ValueError, match=r"new_prefixes: 'heads\.' matches"):
         build_classifier(
             [dict(type='L2SPRegularizer', new_prefixes=['heads.'])])
-    with pytest.raises(ValueError, match='alpha must be >= 0, got -1'):
+    with pytest.raises(ValueError, match='alpha must be a finite number >= 0'):
         L2SPRegularizer(alpha=-1)
 
 

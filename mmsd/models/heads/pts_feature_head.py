@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from ..utils import check_non_negative
+
 
 @MODELS.register_module()
 class PTSFeatureDistillHead(BaseModule):
@@ -42,6 +44,7 @@ class PTSFeatureDistillHead(BaseModule):
             raise ValueError('PTSFeatureDistillHead: temperature and power '
                              f'must be positive, got T={temperature}, '
                              f'n={power}.')
+        check_non_negative('PTSFeatureDistillHead', loss_weight=loss_weight)
         self.temperature = temperature
         self.power = power
         self.loss_weight = loss_weight

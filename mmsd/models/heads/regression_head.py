@@ -7,6 +7,8 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ..utils import check_non_negative
+
 
 @MODELS.register_module()
 class RegressionHead(BaseModule):
@@ -25,6 +27,7 @@ class RegressionHead(BaseModule):
                  loss_weight: float = 1.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        check_non_negative(type(self).__name__, loss_weight=loss_weight)
         self.loss_weight = loss_weight
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:

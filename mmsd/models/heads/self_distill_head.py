@@ -1,10 +1,14 @@
 # Copyright (c) mmsd contributors. All rights reserved.
+import logging
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
+
+from ..utils import check_non_negative
 
 
 @MODELS.register_module()
@@ -46,9 +50,17 @@ class SelfDistillHead(BaseModule):
         if criterion not in self.CRITERIA:
             raise ValueError(f'SelfDistillHead: criterion={criterion!r} is '
                              f'not one of {self.CRITERIA}.')
+        check_non_negative('SelfDistillHead', loss_weight=loss_weight)
+        if loss_weight == 0:
+            print_log(
+                'SelfDistillHead: loss_weight=0 turns distillation off; '
+                'stage 2 is then plain further pre-training from the '
+                'initial weights.',
+                logger='current',
+                level=logging.WARNING)
         self.representation = representation
         self.criterion = criterion
-        self.loss_weight = loss_weight
+        self.loss_weight = float(loss_weight)
         self.num_extra_tokens = num_extra_tokens
 
     def select(self,

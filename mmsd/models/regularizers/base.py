@@ -1,5 +1,5 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import torch
 from mmengine.model import BaseModule
@@ -31,10 +31,3 @@ class BaseFinetuneRegularizer(BaseModule):
             logits (Tensor): The classifier's logits on ``inputs``.
         """
         raise NotImplementedError
-
-
-def check_positive(owner: str, **values: Optional[float]) -> None:
-    """Raise a ValueError naming the first negative value."""
-    for key, value in values.items():
-        if value is not None and value < 0:
-            raise ValueError(f'{owner}: {key} must be >= 0, got {value}.')

@@ -5,8 +5,8 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from ..utils import WeightAnchor, split_new_parameters
-from .base import BaseFinetuneRegularizer, check_positive
+from ..utils import WeightAnchor, check_non_negative, split_new_parameters
+from .base import BaseFinetuneRegularizer
 
 
 @MODELS.register_module()
@@ -37,7 +37,7 @@ class L2SPRegularizer(BaseFinetuneRegularizer):
                  new_prefixes: Sequence[str] = ('head.', ),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        check_positive('L2SPRegularizer', alpha=alpha, beta=beta)
+        check_non_negative('L2SPRegularizer', alpha=alpha, beta=beta)
         self.alpha = alpha
         self.beta = beta
         self.new_prefixes = tuple(new_prefixes)

@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .base import BaseFinetuneRegularizer, check_positive
+from ..utils import check_non_negative
+from .base import BaseFinetuneRegularizer
 
 
 def symmetric_kl(logits_p: torch.Tensor,
@@ -60,7 +61,8 @@ class R3FRegularizer(BaseFinetuneRegularizer):
         if noise_type not in self.NOISE_TYPES:
             raise ValueError(f'R3FRegularizer: noise_type={noise_type!r} is '
                              f'not one of {self.NOISE_TYPES}.')
-        check_positive('R3FRegularizer', sigma=sigma, loss_weight=loss_weight)
+        check_non_negative(
+            'R3FRegularizer', sigma=sigma, loss_weight=loss_weight)
         self.embedding = embedding
         self.noise_type = noise_type
         self.sigma = sigma

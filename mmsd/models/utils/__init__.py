@@ -1,4 +1,5 @@
 # Copyright (c) mmsd contributors. All rights reserved.
+from .check_values import check_non_negative
 from .checked_load import CheckpointMismatchError, load_checked
 from .cls_only_block import ClsOnlyLayer, cls_attention, cls_only_last_layer
 from .pooled_feature import feature_dim, pooled_feature
@@ -9,8 +10,8 @@ from .weight_anchor import WeightAnchor, split_new_parameters
 
 __all__ = [
     'CheckpointMismatchError', 'ClsOnlyLayer', 'RecomputedLayer',
-    'cls_attention', 'cls_only_last_layer', 'compute_svd_basis', 'feature_dim',
-    'load_checked', 'load_svd_basis', 'pooled_feature', 'project',
-    'recomputed_layers', 'save_svd_basis', 'split_new_parameters',
-    'WeightAnchor'
+    'check_non_negative', 'cls_attention', 'cls_only_last_layer',
+    'compute_svd_basis', 'feature_dim', 'load_checked', 'load_svd_basis',
+    'pooled_feature', 'project', 'recomputed_layers', 'save_svd_basis',
+    'split_new_parameters', 'WeightAnchor'
 ]
