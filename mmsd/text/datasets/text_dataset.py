@@ -157,10 +157,19 @@ class TextDataset(BaseDataset):
         """Per record ``gt_label`` (class index) or ``gt_score`` (real
         number), or nothing for unlabeled data."""
         if self.label_key is None or self.label_key not in records[0]:
-            if self.label_key is not None and self.test_mode:
+            needed = [
+                reason for reason, needs in (
+                    ('test_mode', self.test_mode),
+                    ('classes', self._metainfo.get('classes') is not None),
+                    ('regression', self.regression)) if needs
+            ]
+            if self.label_key is not None and needed:
                 raise ValueError(
                     f'{self.ann_file}: no label under label_key='
-                    f'{self.label_key!r}, but test_mode needs labels.')
+                    f'{self.label_key!r} (the records have '
+                    f'{sorted(records[0])}), but the dataset needs labels '
+                    f'({", ".join(needed)} set). Set label_key to the label '
+                    'column.')
             return [{}] * len(records)
         if self.regression:
             return [
