@@ -8,9 +8,13 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook', by_epoch=False, interval=5000,
         max_keep_ckpts=3),
-    # mmsd: stop on NaN/inf losses; exact random state on resume.
+    # mmsd: check the data against the model before compute; stop on
+    # NaN/inf losses; exact random state on resume; refuse a loaded or
+    # resumed checkpoint that does not fit the model.
+    data_check=dict(type='DataCheckHook'),
     finite_loss=dict(type='FiniteLossHook'),
-    random_state=dict(type='RandomStateHook'))
+    random_state=dict(type='RandomStateHook'),
+    strict_load=dict(type='StrictLoadHook'))
 
 log_processor = dict(by_epoch=False)
 

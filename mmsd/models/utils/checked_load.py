@@ -55,6 +55,32 @@ def load_checked(module: nn.Module,
     else:
         state_dict = select_prefix(checkpoint, prefix,
                                    f'The {what} file {filename!r}')
+    state_dict = check_state_dict(module, state_dict, filename, prefix, what,
+                                  ignore_keys)
+    module.load_state_dict(state_dict, strict=not ignore_keys)
+    MMLogger.get_current_instance().info(
+        f'Loaded {len(state_dict)} tensors of the {what} from {filename} '
+        f'into {type(module).__name__} (all keys matched).')
+
+
+def check_state_dict(
+        module: nn.Module,
+        state_dict: Dict[str, torch.Tensor],
+        filename: str,
+        prefix: str = '',
+        what: str = 'checkpoint',
+        ignore_keys: Sequence[str] = ()) -> Dict[str, torch.Tensor]:
+    """Check that ``state_dict`` fits ``module`` key by key and shape by
+    shape; arguments as :func:`load_checked`, ``filename`` and ``prefix``
+    are only named in the error.
+
+    Returns:
+        dict: The entries of ``state_dict`` that ``module`` has.
+
+    Raises:
+        CheckpointMismatchError: Listing missing, unexpected and mismatched
+            keys.
+    """
     expected = module.state_dict()
 
     def ignored(key: str) -> bool:
@@ -79,8 +105,4 @@ def load_checked(module: nn.Module,
         if mismatched:
             message += _listing('shape mismatches', mismatched)
         raise CheckpointMismatchError(message)
-    state_dict = {k: v for k, v in state_dict.items() if k in expected}
-    module.load_state_dict(state_dict, strict=not ignore_keys)
-    MMLogger.get_current_instance().info(
-        f'Loaded {len(state_dict)} tensors of the {what} from {filename} '
-        f'into {type(module).__name__} (all keys matched).')
+    return {k: v for k, v in state_dict.items() if k in expected}

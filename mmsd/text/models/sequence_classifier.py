@@ -77,6 +77,7 @@ class HFSequenceClassifier(FinetuneRegularizerMixin, BaseModel):
                 tokenizer, **(data_preprocessor or {})),
             init_cfg=init_cfg)
         self.model_name_or_path = model_name_or_path
+        self.num_classes = num_classes
         self.hf_model = build_hf_model(
             AutoModelForSequenceClassification,
             model_name_or_path,
