@@ -3,10 +3,13 @@ from .checkpoint import (allow_mmengine_checkpoints, export_backbone,
                          read_state_dict, save_backbone, select_prefix)
 from .data_roots import check_data_roots, leaf_datasets
 from .dist import setup_cpu_distributed
+from .fileio import (AtomicLocalBackend, atomic_directory, atomic_save,
+                     atomic_write)
 from .tools import load_mmpretrain_tool, run_mmpretrain_tool
 
 __all__ = [
-    'allow_mmengine_checkpoints', 'check_data_roots', 'export_backbone',
+    'AtomicLocalBackend', 'allow_mmengine_checkpoints', 'atomic_directory',
+    'atomic_save', 'atomic_write', 'check_data_roots', 'export_backbone',
     'leaf_datasets', 'load_mmpretrain_tool', 'read_state_dict',
     'run_mmpretrain_tool', 'save_backbone', 'select_prefix',
     'setup_cpu_distributed'

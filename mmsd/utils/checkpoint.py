@@ -7,6 +7,8 @@ from typing import Dict, Optional
 import torch
 from mmengine.runner import CheckpointLoader
 
+from .fileio import atomic_save
+
 
 def _history_buffer_state(buffer) -> dict:
     """``HistoryBuffer`` state without its statistics methods.
@@ -96,14 +98,15 @@ def select_prefix(state_dict: Dict[str, torch.Tensor], prefix: str,
 def save_backbone(state_dict: Dict[str, torch.Tensor],
                   dst: str,
                   meta: Optional[dict] = None) -> int:
-    """Write backbone weights as a tensors-only file under ``backbone.``.
+    """Write backbone weights as a tensors-only file under ``backbone.``,
+    atomically.
 
     Fine-tune configs load the file with ``prefix='backbone.'`` and
     ``torch.load(weights_only=True)``. Returns the number of tensors.
     """
     exported = OrderedDict(('backbone.' + key, value.detach().cpu().clone())
                            for key, value in state_dict.items())
-    torch.save(dict(state_dict=exported, meta=dict(meta or {})), dst)
+    atomic_save(dict(state_dict=exported, meta=dict(meta or {})), dst)
     return len(exported)
 
 

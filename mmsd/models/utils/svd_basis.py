@@ -8,11 +8,12 @@ The basis of ``N`` teacher features ``F`` (``N x D``) is the mean ``mu``
 aligned to a ``k``-wide student by ``(f - mu) @ V_k.T``: its top-``k``
 principal components.
 """
-import os
 import os.path as osp
 from typing import Dict, Optional
 
 import torch
+
+from mmsd.utils import atomic_save
 
 BASIS_KEYS = ('mean', 'components', 'singular_values')
 
@@ -85,14 +86,8 @@ def save_svd_basis(basis: Dict[str, torch.Tensor], filename: str) -> None:
     process reading it never sees a partial file.
     """
     check_svd_basis(basis, filename)
-    dirname = osp.dirname(osp.abspath(filename))
-    os.makedirs(dirname, exist_ok=True)
-    tmp = f'{filename}.tmp{os.getpid()}'
-    torch.save({
-        key: value.detach().cpu()
-        for key, value in basis.items()
-    }, tmp)
-    os.replace(tmp, filename)
+    atomic_save({key: value.detach().cpu()
+                 for key, value in basis.items()}, filename)
 
 
 def load_svd_basis(filename: str) -> Dict[str, torch.Tensor]:

@@ -8,6 +8,8 @@ from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 from mmpretrain.utils import get_ori_model
 
+from mmsd.utils import atomic_directory
+
 
 @HOOKS.register_module()
 class SavePretrainedHook(Hook):
@@ -17,7 +19,8 @@ class SavePretrainedHook(Hook):
     Each entry of ``sources`` maps a directory name to a submodule:
     ``dict(sd='hf_model', fpt='teacher')`` writes ``{work_dir}/sd`` (the
     student, with its MLM head) and ``{work_dir}/fpt`` (the teacher
-    encoder) when training ends.
+    encoder) when training ends. Each directory is written aside and
+    renamed into place, so it is never seen half written.
 
     Args:
         sources (dict[str, str]): Directory name to a dotted submodule name
@@ -46,8 +49,9 @@ class SavePretrainedHook(Hook):
                                 f'{type(module).__name__}, not a '
                                 'transformers model.')
             path = osp.join(runner.work_dir, name)
-            module.save_pretrained(path)
-            model.data_preprocessor.tokenizer.save_pretrained(path)
+            with atomic_directory(path) as tmp:
+                module.save_pretrained(tmp)
+                model.data_preprocessor.tokenizer.save_pretrained(tmp)
             print_log(
                 f'Saved {attribute!r} as a transformers model to {path}',
                 logger='current')
