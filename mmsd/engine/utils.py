@@ -1,5 +1,5 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmpretrain.utils import get_ori_model
 from torch import nn
 
@@ -22,3 +22,27 @@ def model_with(runner, attribute: str, hook: Hook, example: str) -> nn.Module:
                         f'{attribute!r} (e.g. {example}), got '
                         f'{type(model).__name__}.')
     return model
+
+
+def checkpoint_due(runner, by_epoch: bool = False) -> bool:
+    """Whether a ``CheckpointHook`` of the runner saves a checkpoint when the
+    current iteration (or, with ``by_epoch``, epoch) ends.
+
+    Only rank 0 writes checkpoints, so what the other ranks must put in
+    them is gathered beforehand, from an ``after_train_iter`` (or
+    ``after_train_epoch``) of a hook that runs before ``CheckpointHook``;
+    every rank evaluates the same condition, as ``CheckpointHook`` does.
+    """
+    for hook in runner.hooks:
+        if not isinstance(hook, CheckpointHook) or hook.by_epoch != by_epoch:
+            continue
+        if by_epoch:
+            due = hook.every_n_epochs(runner, hook.interval, hook.save_begin) \
+                or (hook.save_last and hook.is_last_train_epoch(runner))
+        else:
+            due = hook.every_n_train_iters(
+                runner, hook.interval, hook.save_begin) or (
+                    hook.save_last and hook.is_last_train_iter(runner))
+        if due:
+            return True
+    return False

@@ -1,9 +1,22 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import Optional
+import logging
+from typing import List, Optional
 
 import torch
+from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
+
+from ..utils import checkpoint_due
+
+
+def rng_state() -> dict:
+    """This process's torch random state (CPU, and CUDA if present)."""
+    state = dict(cpu=torch.get_rng_state())
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
 
 
 @HOOKS.register_module()
@@ -16,11 +29,19 @@ class RandomStateHook(Hook):
     the train loop has replayed the dataloader. The train dataloader gets a
     generator of its own, so that starting a new epoch does not draw from
     the global generator at a point a resumed run cannot replay.
+
+    Every process draws its own random numbers (MMEngine seeds each rank
+    differently), but only rank 0 writes checkpoints: in distributed runs
+    the states of all ranks are gathered when a checkpoint is due, and each
+    rank restores its own on resume.
     """
-    priority = 'VERY_LOW'
+    # Before CheckpointHook (VERY_LOW): the states are gathered when an
+    # iteration ends, then saved with the checkpoint written after it.
+    priority = 'LOW'
 
     def __init__(self) -> None:
         self._pending: Optional[dict] = None
+        self._rank_states: Optional[List[dict]] = None
 
     def before_train(self, runner) -> None:
         loader = runner.train_loop.dataloader
@@ -28,14 +49,46 @@ class RandomStateHook(Hook):
             seed = runner.seed if runner.seed is not None else 0
             loader.generator = torch.Generator().manual_seed(seed)
 
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        self._gather(runner, by_epoch=False)
+
+    def after_train_epoch(self, runner) -> None:
+        self._gather(runner, by_epoch=True)
+
+    def _gather(self, runner, by_epoch: bool) -> None:
+        """Collect every rank's state if a checkpoint follows."""
+        if get_world_size() > 1 and checkpoint_due(runner, by_epoch):
+            self._rank_states = all_gather_object(rng_state())
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = dict(cpu=torch.get_rng_state())
-        if torch.cuda.is_available():
-            state['cuda'] = torch.cuda.get_rng_state_all()
-        checkpoint.setdefault('meta', {})['torch_rng_state'] = state
+        meta = checkpoint.setdefault('meta', {})
+        if self._rank_states is None:
+            meta['torch_rng_state'] = rng_state()
+        else:
+            meta['torch_rng_state'] = self._rank_states[0]
+            meta['torch_rng_states'] = self._rank_states
+            self._rank_states = None
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._pending = checkpoint.get('meta', {}).get('torch_rng_state')
+        meta = checkpoint.get('meta', {})
+        states = meta.get('torch_rng_states')
+        world_size = get_world_size()
+        saved_size = 1 if states is None else len(states)
+        if 'torch_rng_state' in meta and saved_size != world_size:
+            print_log(
+                f'RandomStateHook: the checkpoint was saved by {saved_size} '
+                f'processes, this run has {world_size}; the random numbers '
+                'after resuming differ from an uninterrupted run.',
+                logger='current',
+                level=logging.WARNING)
+        if states is not None and saved_size == world_size:
+            self._pending = states[get_rank()]
+        else:
+            self._pending = meta.get('torch_rng_state')
 
     def before_train_iter(self,
                           runner,

@@ -1,14 +1,15 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import logging
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
+from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
 from mmsd.datasets import nondeterministic_reason
 from mmsd.models import TeacherFeatureCache
-from ..utils import model_with
+from ..utils import checkpoint_due, model_with
 
 
 @HOOKS.register_module()
@@ -30,9 +31,10 @@ class TeacherCacheHook(Hook):
     With ``persist``, checkpoints carry the entries (``teacher_cache``: the
     features on the CPU and a fingerprint of the teacher's weights), and a
     resumed run starts from them if the teacher is the same, so it continues
-    exactly as the uninterrupted run. Under DDP the checkpoint holds rank
-    0's entries; on resume every rank may use them (they are exact for any
-    rank) and adds its own.
+    exactly as the uninterrupted run. Under DDP the checkpoint holds the
+    entries of every rank (gathered when a checkpoint is due) and each rank
+    restores its own: a feature computed in another batch may differ in the
+    last bits, so borrowing another rank's entries would not be exact.
 
     Args:
         device (str, optional): Where the entries are kept, e.g. ``'cpu'``
@@ -57,6 +59,7 @@ class TeacherCacheHook(Hook):
         self.extra_transforms = tuple(extra_transforms)
         self.persist = persist
         self._saved: Optional[dict] = None
+        self._rank_states: Optional[List[dict]] = None
 
     def _model(self, runner):
         return model_with(runner, 'use_teacher_cache', self, 'SelfDistillMAE')
@@ -92,17 +95,48 @@ class TeacherCacheHook(Hook):
             'deterministic; teacher features are computed once per sample.',
             logger='current')
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Put the entries, if any, in the checkpoint."""
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        self._gather(runner, by_epoch=False)
+
+    def after_train_epoch(self, runner) -> None:
+        self._gather(runner, by_epoch=True)
+
+    def _gather(self, runner, by_epoch: bool) -> None:
+        """In distributed runs, gather every rank's entries when a
+        checkpoint follows (only rank 0 writes it)."""
         model = self._model(runner)
-        if self.persist and model.teacher_cache is self.cache and len(
-                self.cache):
+        if (self.persist and model.teacher_cache is self.cache
+                and get_world_size() > 1 and checkpoint_due(runner, by_epoch)):
+            self._rank_states = all_gather_object(
+                self.cache.state_dict(model.teacher))
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Put the entries, if any, in the checkpoint: rank 0's, and in
+        distributed runs every rank's."""
+        model = self._model(runner)
+        if not self.persist or model.teacher_cache is not self.cache:
+            return
+        if self._rank_states is not None:
+            checkpoint['teacher_cache'] = self._rank_states[0]
+            checkpoint['teacher_cache_ranks'] = self._rank_states
+            self._rank_states = None
+        elif len(self.cache):
             checkpoint['teacher_cache'] = self.cache.state_dict(model.teacher)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Keep the saved entries until the teacher's weights are loaded
-        (they are checked against them before training)."""
-        if self.persist:
+        """Keep the saved entries (this rank's, if the checkpoint has one
+        per rank of a run of this size) until the teacher's weights are
+        loaded (they are checked against them before training)."""
+        if not self.persist:
+            return
+        ranks = checkpoint.get('teacher_cache_ranks')
+        if ranks is not None and len(ranks) == get_world_size():
+            self._saved = ranks[get_rank()]
+        else:
             self._saved = checkpoint.get('teacher_cache')
 
     def after_train(self, runner) -> None:
