@@ -1,14 +1,15 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """Test a checkpoint: MMPretrain's ``tools/test.py`` (same flags), plus
-dataset checks and multi-process CPU testing."""
+dataset checks, multi-process CPU testing and a checked checkpoint."""
 import mmsd  # noqa: F401  (registers mmsd modules, safe checkpoint loading)
-from mmsd.utils import (check_data_roots, run_mmpretrain_tool,
-                        setup_cpu_distributed)
+from mmsd.utils import (check_data_roots, prepare_resume,
+                        run_mmpretrain_tool, setup_cpu_distributed)
 
 
 def prepare(cfg, args) -> None:
     check_data_roots(cfg, loaders=('test_dataloader', ))
     setup_cpu_distributed(cfg)
+    prepare_resume(cfg)
 
 
 if __name__ == '__main__':

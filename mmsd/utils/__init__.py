@@ -5,12 +5,16 @@ from .data_roots import check_data_roots, leaf_datasets
 from .dist import setup_cpu_distributed
 from .fileio import (AtomicLocalBackend, atomic_directory, atomic_save,
                      atomic_write)
+from .resume import (check_checkpoint_file, checkpoint_problem,
+                     find_resumable_checkpoint, prepare_resume)
 from .tools import load_mmpretrain_tool, run_mmpretrain_tool
 
 __all__ = [
     'AtomicLocalBackend', 'allow_mmengine_checkpoints', 'atomic_directory',
-    'atomic_save', 'atomic_write', 'check_data_roots', 'export_backbone',
-    'leaf_datasets', 'load_mmpretrain_tool', 'read_state_dict',
-    'run_mmpretrain_tool', 'save_backbone', 'select_prefix',
+    'atomic_save', 'atomic_write', 'check_checkpoint_file',
+    'check_data_roots', 'checkpoint_problem', 'export_backbone',
+    'find_resumable_checkpoint', 'leaf_datasets', 'load_mmpretrain_tool',
+    'prepare_resume', 'read_state_dict', 'run_mmpretrain_tool',
+    'save_backbone', 'select_prefix',
     'setup_cpu_distributed'
 ]
