@@ -6,13 +6,16 @@ import torch
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
+from mmsd.utils import find_resumable_checkpoint
+
 
 @HOOKS.register_module()
 class FiniteLossHook(Hook):
     """Stop training with a clear error as soon as a loss is NaN or inf.
 
     Without it a diverged run keeps going and saves NaN checkpoints over the
-    good ones. The error names the iteration and every loss term.
+    good ones. The error names the iteration, every loss term and the newest
+    intact checkpoint of the work_dir (or says there is none).
     """
     priority = 'ABOVE_NORMAL'
 
@@ -31,7 +34,13 @@ class FiniteLossHook(Hook):
         if all(math.isfinite(value) for value in losses.values()):
             return
         terms = ', '.join(f'{key}={value}' for key, value in losses.items())
+        checkpoint = find_resumable_checkpoint(runner.work_dir, log=False)
+        if checkpoint is None:
+            saved = (f'no checkpoint was saved in {runner.work_dir} before '
+                     'it, so the run must start again')
+        else:
+            saved = (f'the newest checkpoint saved before it is '
+                     f'{checkpoint}')
         raise FloatingPointError(
-            f'Iteration {runner.iter + 1}: the loss is not finite ({terms}). '
-            'Lower the learning rate or check the input data; the last good '
-            f'checkpoint is in {runner.work_dir}.')
+            f'Iteration {runner.iter + 1}: the loss is not finite ({terms}); '
+            f'{saved}. Lower the learning rate or check the input data.')
