@@ -4,9 +4,10 @@ start of a new stage.
 
 MMEngine has no public way to do this, so this module is the one place
 where mmsd uses its private members (``train_loop._iter`` and the
-schedulers' ``_get_value``/``_last_value``).
+schedulers' ``_get_value``/``_last_value``) and replaces the train loop's
+``dataloader_iterator``.
 """
-from typing import List
+from typing import Iterator, List
 
 from mmengine.optim import _ParamScheduler
 
@@ -49,3 +50,35 @@ def restart_optimizer(runner, begin: int) -> None:
             scheduler._last_value = [
                 group[scheduler.param_name] for group in groups
             ]
+
+
+class _ReplayWithout:
+    """A dataloader iterator whose first ``count`` draws return None
+    without drawing a batch."""
+
+    def __init__(self, iterator: Iterator, count: int) -> None:
+        self.iterator = iterator
+        self.count = count
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.count > 0:
+            self.count -= 1
+            return None
+        return next(self.iterator)
+
+
+def replay_without(runner, iterations: int) -> None:
+    """Make a resumed run replay ``iterations`` fewer batches.
+
+    On resume, MMEngine's ``IterBasedTrainLoop`` draws (and drops) as many
+    batches as the iteration it resumes at, to continue the data where the
+    interrupted run was. A run that started at ``iterations`` (see
+    :func:`skip_to`) drew that many fewer; call this before the loop
+    replays (``before_train``).
+    """
+    loop = runner.train_loop
+    loop.dataloader_iterator = _ReplayWithout(loop.dataloader_iterator,
+                                              iterations)

@@ -37,12 +37,12 @@ def checkpoint_due(runner, by_epoch: bool = False) -> bool:
         if not isinstance(hook, CheckpointHook) or hook.by_epoch != by_epoch:
             continue
         if by_epoch:
-            due = hook.every_n_epochs(runner, hook.interval, hook.save_begin) \
-                or (hook.save_last and hook.is_last_train_epoch(runner))
+            every = hook.every_n_epochs(runner, hook.interval, hook.save_begin)
+            last = hook.is_last_train_epoch(runner)
         else:
-            due = hook.every_n_train_iters(
-                runner, hook.interval, hook.save_begin) or (
-                    hook.save_last and hook.is_last_train_iter(runner))
-        if due:
+            every = hook.every_n_train_iters(runner, hook.interval,
+                                             hook.save_begin)
+            last = hook.is_last_train_iter(runner)
+        if every or (hook.save_last and last):
             return True
     return False

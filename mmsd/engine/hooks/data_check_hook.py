@@ -128,8 +128,7 @@ class DataCheckHook(Hook):
                     unlabeled.append(str(index))
             elif limit is not None:
                 values = np.asarray(label).ravel()
-                if values.size and (values.min() < 0
-                                    or values.max() >= limit):
+                if values.size and (values.min() < 0 or values.max() >= limit):
                     outside.append(f'record {index} (label {label})')
         where = f'{loader}: {describe(dataset)}'
         if missing:

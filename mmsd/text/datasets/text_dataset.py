@@ -157,12 +157,11 @@ class TextDataset(BaseDataset):
         """Per record ``gt_label`` (class index) or ``gt_score`` (real
         number), or nothing for unlabeled data."""
         if self.label_key is None or self.label_key not in records[0]:
-            needed = [
-                reason for reason, needs in (
-                    ('test_mode', self.test_mode),
-                    ('classes', self._metainfo.get('classes') is not None),
-                    ('regression', self.regression)) if needs
-            ]
+            reasons = dict(
+                test_mode=self.test_mode,
+                classes=self._metainfo.get('classes') is not None,
+                regression=self.regression)
+            needed = [reason for reason, needs in reasons.items() if needs]
             if self.label_key is not None and needed:
                 raise ValueError(
                     f'{self.ann_file}: no label under label_key='
