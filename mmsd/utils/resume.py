@@ -11,6 +11,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 CHECKPOINT_NAME = re.compile(r'^(iter|epoch)_(\d+)\.pth$')
+# The temporary file of an interrupted atomic_write of a checkpoint.
+PARTIAL_WRITE = re.compile(r'^\.(iter|epoch)_\d+\.pth\..+\.tmp$')
 
 
 def checkpoint_problem(filename: str) -> Optional[str]:
@@ -80,6 +82,25 @@ def find_resumable_checkpoint(work_dir: str,
     return None
 
 
+def remove_partial_writes(work_dir: str) -> None:
+    """Delete the temporary files of checkpoints whose writing was
+    interrupted (see :func:`mmsd.utils.atomic_write`): a killed run leaves
+    one behind, as large as a checkpoint."""
+    if not osp.isdir(work_dir):
+        return
+    for name in os.listdir(work_dir):
+        if PARTIAL_WRITE.match(name):
+            path = osp.join(work_dir, name)
+            print_log(
+                f'Resume: removing {path}, a checkpoint whose writing was '
+                'interrupted.',
+                logger='current')
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+
+
 def check_checkpoint_file(filename: str, what: str = 'checkpoint') -> None:
     """Raise a ``RuntimeError`` naming ``filename`` if it cannot be read
     whole, with the newest intact checkpoint beside it, if any."""
@@ -105,8 +126,9 @@ def prepare_resume(cfg: Config) -> None:
     With ``resume=True`` and no ``load_from`` (``--resume`` alone), MMEngine
     reads ``work_dir/last_checkpoint`` and fails on a checkpoint cut short
     (or on an empty ``last_checkpoint``). Here the newest intact checkpoint
-    of the work_dir is chosen instead, skipping broken ones with a warning;
-    with none, training starts from the beginning. A checkpoint given by
+    of the work_dir is chosen instead, skipping broken ones with a warning
+    (and the temporary files of interrupted writes are removed); with none,
+    training starts from the beginning. A checkpoint given by
     name (``--resume PATH``, ``load_from``, ``tools/test.py CONFIG PATH``)
     must be intact, or the error names it.
     """
@@ -116,6 +138,8 @@ def prepare_resume(cfg: Config) -> None:
         return
     if not cfg.get('resume'):
         return
+    if os.environ.get('RANK', '0') == '0':
+        remove_partial_writes(cfg.work_dir)
     path = find_resumable_checkpoint(cfg.work_dir)
     if path is None:
         print_log(
