@@ -17,7 +17,8 @@ def test_pipeline_passes_checkpoints_between_stages(tmp_path, capfd):
         stage0_options=['train_cfg.max_iters=2'],
         sd_options=[
             'train_cfg.max_iters=2', 'custom_hooks.0.switch_iter=1',
-            'default_hooks.logger.interval=1'
+            'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+            'param_scheduler.1.end=2', 'default_hooks.logger.interval=1'
         ],
         ft_options=[
             'train_cfg.max_iters=2', 'train_cfg.val_interval=2',

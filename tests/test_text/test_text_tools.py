@@ -18,15 +18,22 @@ SD_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
 FT_CONFIG = osp.join(REPO, 'configs', 'demo', 'text',
                      'ft_minilm-l6_1xb16-200_rotten-tomatoes.py')
 
+# Stage 1 for 2 iterations, stage 2 for 2: the switch and each stage's
+# warmup and decay schedules move together.
+TWO_STAGES = {'train_cfg.max_iters': 4, 'custom_hooks.0.switch_iter': 2}
+for i in range(4):  # warmup and decay of each stage: one iteration each
+    TWO_STAGES[f'param_scheduler.{i}.begin'] = i
+    TWO_STAGES[f'param_scheduler.{i}.end'] = i + 1
+
 
 def sd_options(model_dir: str, text_root: str) -> list:
     """Stage 1 for 2 iterations, stage 2 for 2."""
     return [
         '--cfg-options', f'model.model_name_or_path={model_dir}',
         f'train_dataloader.dataset.data_root={text_root}',
-        'train_dataloader.batch_size=4', 'train_cfg.max_iters=4',
-        'custom_hooks.0.switch_iter=2', 'default_hooks.logger.interval=1',
-        'default_hooks.checkpoint.interval=4'
+        'train_dataloader.batch_size=4', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=4',
+        *(f'{key}={value}' for key, value in TWO_STAGES.items())
     ]
 
 
@@ -124,11 +131,10 @@ def test_resume_before_and_after_switch_is_exact(tmp_path, tiny_bert_dir,
             'model.model_name_or_path': tiny_bert_dir,
             'train_dataloader.dataset.data_root': text_root,
             'train_dataloader.batch_size': 4,
-            'train_cfg.max_iters': 4,
-            'custom_hooks.0.switch_iter': 2,
             'default_hooks.checkpoint.interval': 1,
             'default_hooks.checkpoint.max_keep_ckpts': -1,
             'work_dir': str(work_dir),
+            **TWO_STAGES,
             **options
         })
         return Runner.from_cfg(cfg)
