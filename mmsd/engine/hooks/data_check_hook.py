@@ -1,6 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import os
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import numpy as np
 from mmengine.hooks import Hook
@@ -8,6 +8,8 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import HOOKS
 from mmpretrain.utils import get_ori_model
 from torch import nn
+
+from mmsd.utils import leaf_datasets
 
 
 def model_num_classes(model: nn.Module) -> Optional[int]:
@@ -19,17 +21,6 @@ def model_num_classes(model: nn.Module) -> Optional[int]:
     if isinstance(head, ClsHead):  # a head on logits computed elsewhere
         return getattr(model, 'num_classes', None)
     return None
-
-
-def leaf_datasets(dataset) -> Iterator:
-    """The datasets inside MMEngine's dataset wrappers."""
-    if hasattr(dataset, 'datasets'):
-        for sub in dataset.datasets:
-            yield from leaf_datasets(sub)
-    elif hasattr(dataset, 'dataset'):
-        yield from leaf_datasets(dataset.dataset)
-    else:
-        yield dataset
 
 
 def describe(dataset) -> str:
@@ -104,10 +95,10 @@ class DataCheckHook(Hook):
                 'dataset\'s classes to the ones the model predicts.')
         limit = num_classes if num_classes is not None else (
             len(classes) if classes is not None else None)
-        for leaf in leaf_datasets(dataset):
-            self._check_records(leaf, loader, model, num_classes, limit)
+        for name, leaf in leaf_datasets(dataset, f'{loader}.dataset'):
+            self._check_records(leaf, name, model, num_classes, limit)
 
-    def _check_records(self, dataset, loader: str, model: nn.Module,
+    def _check_records(self, dataset, name: str, model: nn.Module,
                        num_classes: Optional[int],
                        limit: Optional[int]) -> None:
         if hasattr(dataset, 'full_init'):
@@ -130,7 +121,7 @@ class DataCheckHook(Hook):
                 values = np.asarray(label).ravel()
                 if values.size and (values.min() < 0 or values.max() >= limit):
                     outside.append(f'record {index} (label {label})')
-        where = f'{loader}: {describe(dataset)}'
+        where = f'{name}: {describe(dataset)}'
         if missing:
             raise FileNotFoundError(
                 f'{where} lists {len(missing)} image files that do not '
