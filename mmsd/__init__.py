@@ -10,6 +10,6 @@ from .version import __version__
 
 allow_mmengine_checkpoints()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, kdep, models  # noqa: E402,F401
 
 __all__ = ['__version__']

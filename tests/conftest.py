@@ -5,6 +5,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -158,8 +159,21 @@ def init_checkpoint(tmp_path_factory) -> str:
     return path
 
 
+def perturb(module: torch.nn.Module, scale: float = 0.05):
+    """Add ``scale`` x standard normal noise to every parameter of
+    ``module``, in place: a teacher that differs from its student."""
+    with torch.no_grad():
+        for param in module.parameters():
+            param.add_(scale * torch.randn_like(param))
+    return module
+
+
 TEXT_WORDS = ('the a film movie is was good great fun bad awful boring plot '
               'acting story and of to it not very').split()
+TEXTS = [
+    'the film was good and fun', 'a bad boring plot', 'great acting',
+    'the story was awful and not fun at all'
+]
 POSITIVE, NEGATIVE = ('good', 'great', 'fun'), ('bad', 'awful', 'boring')
 
 
@@ -257,3 +271,35 @@ def save_tiny_classifier(path: str, model_dir: str, num_labels: int = 2):
 def tiny_classifier_dir(tiny_bert_dir, tmp_path_factory) -> str:
     return save_tiny_classifier(
         str(tmp_path_factory.mktemp('tiny_classifier')), tiny_bert_dir)
+
+
+@pytest.fixture(scope='session')
+def crild_teacher_dir(tiny_bert_dir, tmp_path_factory) -> str:
+    """A 'fine-tuned' 2-layer classifier: the tiny BERT, perturbed."""
+    from transformers import AutoModelForSequenceClassification
+
+    from mmsd.text import load_tokenizer
+    torch.manual_seed(1)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_bert_dir, num_labels=2)
+    perturb(model, 0.1)
+    path = tmp_path_factory.mktemp('crild_teacher')
+    model.save_pretrained(path)
+    load_tokenizer(tiny_bert_dir).save_pretrained(path)
+    return str(path)
+
+
+def build_ild(student_dir: str, teacher_dir: str, **kwargs):
+    """CR-ILD stage A with a 1-layer student (the tiny models have 2)."""
+    from mmsd.text.crild import IntermediateLayerDistill
+    kwargs.setdefault('num_student_layers', 1)
+    return IntermediateLayerDistill(
+        student=student_dir, teacher=teacher_dir, **kwargs)
+
+
+def text_batch(model, seed: Optional[int] = None) -> dict:
+    """:data:`TEXTS` through the model's data preprocessor in training
+    mode (masked, for an MLM), after ``torch.manual_seed(seed)`` if given."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    return model.data_preprocessor(dict(inputs=TEXTS), True)['inputs']

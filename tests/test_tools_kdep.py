@@ -13,8 +13,7 @@ from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from mmsd.engine import build_basis_dataloader, compute_basis_file
-from mmsd.models.utils import compute_svd_basis
+from mmsd.kdep import SVDBasis, build_basis_dataloader, compute_basis_file
 from mmsd.utils import save_backbone
 
 KDEP_CONFIG = osp.join(
@@ -125,10 +124,10 @@ def test_basis_is_that_of_the_first_teacher_features(tmp_path, kdep_config):
     loader = build_basis_dataloader(cfg, batch_size=16)
     path = str(tmp_path / 'first70.pth')
     basis = compute_basis_file(model, loader, path, max_samples=70)
-    assert int(basis['num_samples']) == 70
+    assert int(basis.num_samples) == 70
     first = default_collate([loader.dataset[i] for i in range(70)])
     inputs = model.data_preprocessor(first, False)['inputs']
     inputs = inputs[0] if isinstance(inputs, list) else inputs
-    expected = compute_svd_basis(model.extract_teacher_feat(inputs), k=64)
+    expected = SVDBasis.compute(model.extract_teacher_feat(inputs), k=64)
     for key in ('mean', 'components', 'singular_values'):
-        torch.testing.assert_close(basis[key], expected[key])
+        torch.testing.assert_close(getattr(basis, key), getattr(expected, key))

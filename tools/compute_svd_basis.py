@@ -23,7 +23,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 import mmsd  # noqa: F401  (registers mmsd modules, safe checkpoint loading)
-from mmsd.engine import build_basis_dataloader, compute_basis_file
+from mmsd.kdep import build_basis_dataloader, compute_basis_file
 from mmsd.utils import check_data_roots, setup_cpu_distributed
 
 
@@ -74,9 +74,8 @@ def main() -> None:
     out = args.out or model.basis_file
     basis = compute_basis_file(model, dataloader, out, args.max_samples)
     if get_dist_info()[0] == 0:
-        k, dim = basis['components'].shape
-        print(f'Wrote the SVD basis of {int(basis["num_samples"])} teacher '
-              f'features (k={k}, D={dim}) to {out}')
+        print(f'Wrote the SVD basis of {int(basis.num_samples)} teacher '
+              f'features (k={basis.k}, D={basis.dim}) to {out}')
 
 
 if __name__ == '__main__':

@@ -6,8 +6,9 @@ from mmengine.model import BaseDataPreprocessor
 from mmengine.model.wrappers import MMDistributedDataParallel
 from torch import nn
 
-from mmsd.engine import SelfDistillStageHook, SVDBasisHook
+from mmsd.engine import SelfDistillStageHook
 from mmsd.engine.utils import model_with
+from mmsd.kdep import SVDBasisHook
 
 
 class Student(nn.Module):

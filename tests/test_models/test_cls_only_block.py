@@ -1,7 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
-from conftest import build_tiny_mae
+from conftest import build_tiny_mae, perturb
 from mmpretrain.models.backbones.vision_transformer import \
     TransformerEncoderLayer
 
@@ -48,9 +48,7 @@ def test_self_distill_loss_and_gradients_unchanged(init_checkpoint):
             teacher_checkpoint=init_checkpoint,
             cls_only_last_block=cls_only)
         model.init_weights()
-        with torch.no_grad():
-            for param in model.teacher.parameters():
-                param.add_(0.05 * torch.randn_like(param))
+        perturb(model.teacher)  # a teacher unlike the student
         loss = model.loss(torch.randn(2, 3, 32, 32), [])['loss_distill']
         loss.backward()
         losses.append(loss.detach())
@@ -85,9 +83,7 @@ def test_recomputed_student_layers_give_the_same_loss_and_gradients(
             teacher_checkpoint=init_checkpoint,
             student_recompute_layers=recompute)
         model.init_weights()
-        with torch.no_grad():
-            for param in model.teacher.parameters():
-                param.add_(0.05 * torch.randn_like(param))
+        perturb(model.teacher)  # a teacher unlike the student
         loss = sum(model.loss(torch.randn(2, 3, 32, 32), []).values())
         loss.backward()
         losses.append(loss.detach())

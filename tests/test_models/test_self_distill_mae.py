@@ -1,7 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
-from conftest import build_tiny_mae
+from conftest import build_tiny_mae, perturb
 
 from mmsd.models import CheckpointMismatchError, SelfDistillMAE
 from mmsd.utils import read_state_dict
@@ -57,9 +57,7 @@ def test_gradients_reach_student_never_teacher(init_checkpoint):
 def test_loss_distill_matches_formula_by_hand(init_checkpoint):
     model = build_sd(init_checkpoint)
     model.start_distill()
-    with torch.no_grad():  # make teacher and student differ
-        for param in model.teacher.parameters():
-            param.add_(0.05 * torch.randn_like(param))
+    perturb(model.teacher)  # a teacher unlike the student
     inputs = images(3)
     losses = model.loss(inputs, [])
     student_cls = model.backbone(inputs, mask=None)[-1][:, 0]

@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import TEXTS, perturb, text_batch
 from mmpretrain.structures import DataSample
 from transformers import (AutoModel, AutoModelForMaskedLM,
                           AutoModelForSequenceClassification, BertModel)
@@ -12,16 +13,6 @@ from mmsd.text import load_tokenizer
 from mmsd.text.engine import SavePretrainedHook
 from mmsd.text.models import HFMaskedLM, HFSequenceClassifier, SelfDistillMLM
 
-TEXTS = [
-    'the film was good and fun', 'a bad boring plot', 'great acting',
-    'the story was awful and not fun at all'
-]
-
-
-def masked_batch(model, seed=0):
-    torch.manual_seed(seed)
-    return model.data_preprocessor(dict(inputs=TEXTS), True)['inputs']
-
 
 @pytest.mark.parametrize('fixture', ['tiny_bert_dir', 'tiny_roberta_dir'])
 def test_masked_only_logits_give_the_transformers_loss(fixture, request):
@@ -29,7 +20,7 @@ def test_masked_only_logits_give_the_transformers_loss(fixture, request):
     fast = HFMaskedLM(path).eval()
     full = HFMaskedLM(path, masked_only_logits=False).eval()
     assert fast.mlm_head_name in ('cls', 'lm_head')
-    inputs = masked_batch(fast)
+    inputs = text_batch(fast, seed=0)
     reference = full.hf_model(**inputs).loss
     torch.testing.assert_close(fast.loss(inputs)['loss_mlm'], reference)
     torch.testing.assert_close(full.loss(inputs)['loss_mlm'], reference)
@@ -40,7 +31,7 @@ def test_clean_inputs_undo_the_masking(tiny_bert_dir):
     torch.manual_seed(0)
     plain = model.data_preprocessor.tokenizer(
         TEXTS, padding=True, return_tensors='pt')
-    masked = masked_batch(model)
+    masked = text_batch(model, seed=0)
     assert not torch.equal(masked['input_ids'], plain['input_ids'])
     clean = model.clean_inputs(masked)
     assert torch.equal(clean['input_ids'], plain['input_ids'])
@@ -50,9 +41,7 @@ def test_clean_inputs_undo_the_masking(tiny_bert_dir):
 @pytest.fixture
 def sd_model(tiny_bert_dir):
     model = SelfDistillMLM(model_name_or_path=tiny_bert_dir)
-    with torch.no_grad():  # a teacher different from the student
-        for param in model.teacher.parameters():
-            param.add_(0.05 * torch.randn_like(param))
+    perturb(model.teacher)  # a teacher unlike the student
     model.distill_enabled = True
     return model
 
@@ -60,7 +49,7 @@ def sd_model(tiny_bert_dir):
 def test_teacher_is_frozen_in_eval_and_gets_no_gradient(sd_model):
     sd_model.train()
     assert sd_model.hf_model.training and not sd_model.teacher.training
-    losses = sd_model.loss(masked_batch(sd_model))
+    losses = sd_model.loss(text_batch(sd_model, seed=0))
     assert set(losses) == {'loss_mlm', 'loss_distill'}
     sum(losses.values()).backward()
     assert all(p.grad is None for p in sd_model.teacher.parameters())
@@ -70,7 +59,7 @@ def test_teacher_is_frozen_in_eval_and_gets_no_gradient(sd_model):
 
 def test_loss_distill_is_the_first_token_squared_error(sd_model):
     sd_model.eval()
-    inputs = masked_batch(sd_model)
+    inputs = text_batch(sd_model, seed=0)
     clean = sd_model.clean_inputs(inputs)
     student = sd_model.hf_model.bert(**clean).last_hidden_state[:, 0]
     teacher = sd_model.teacher(**clean).last_hidden_state[:, 0]
@@ -88,7 +77,7 @@ def test_mean_pool_skips_padding(tiny_bert_dir):
             representation='mean_patch',
             num_extra_tokens=0)).eval()
     model.distill_enabled = True
-    inputs = masked_batch(model)
+    inputs = text_batch(model, seed=0)
     clean = model.clean_inputs(inputs)
     mask = clean['attention_mask'][..., None].float()
     teacher = model.teacher(**clean).last_hidden_state
@@ -319,8 +308,8 @@ def test_mmengine_never_reinitialises_a_transformers_model(
     base model, so also a teacher copied from it) as initialised."""
     from transformers import PreTrainedModel
 
-    from mmsd.text.models import (IntermediateLayerDistill,
-                                  PredictionLayerDistill)
+    from mmsd.text.crild import (IntermediateLayerDistill,
+                                 PredictionLayerDistill)
     calls = []
     for model in (SelfDistillMLM(model_name_or_path=tiny_bert_dir),
                   HFSequenceClassifier(2, model_name_or_path=tiny_bert_dir),

@@ -6,11 +6,10 @@ from .mars_projection_hook import MARSProjectionHook
 from .random_state_hook import RandomStateHook
 from .self_distill_stage_hook import SelfDistillStageHook
 from .strict_load_hook import StrictLoadHook
-from .svd_basis_hook import SVDBasisHook
 from .teacher_cache_hook import TeacherCacheHook
 
 __all__ = [
     'DataCheckHook', 'ExportBackboneHook', 'FiniteLossHook',
     'MARSProjectionHook', 'RandomStateHook', 'SelfDistillStageHook',
-    'StrictLoadHook', 'SVDBasisHook', 'TeacherCacheHook'
+    'StrictLoadHook', 'TeacherCacheHook'
 ]

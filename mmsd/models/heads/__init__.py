@@ -1,10 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .dropout_linear_head import DropoutLinearClsHead
-from .pts_feature_head import PTSFeatureDistillHead
 from .regression_head import RegressionHead
 from .self_distill_head import SelfDistillHead
 
-__all__ = [
-    'DropoutLinearClsHead', 'PTSFeatureDistillHead', 'RegressionHead',
-    'SelfDistillHead'
-]
+__all__ = ['DropoutLinearClsHead', 'RegressionHead', 'SelfDistillHead']

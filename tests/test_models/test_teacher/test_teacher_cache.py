@@ -1,7 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import pytest
 import torch
-from conftest import build_tiny_mae
+from conftest import build_tiny_mae, perturb
 from torch import nn
 
 from mmsd.models import TeacherFeatureCache
@@ -145,9 +145,7 @@ def test_self_distill_mae_cached_loss_equals_uncached(init_checkpoint):
         init_checkpoint=init_checkpoint,
         teacher_checkpoint=init_checkpoint)
     model.init_weights()
-    with torch.no_grad():
-        for param in model.teacher.parameters():
-            param.add_(0.05 * torch.randn_like(param))
+    perturb(model.teacher)  # a teacher unlike the student
     cache = TeacherFeatureCache()
     data = torch.randn(4, 3, 32, 32)
     for batch in (data[:2], data[2:], data[[3, 0]]):

@@ -7,10 +7,19 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from transformers import AutoModelForSequenceClassification
 
-from mmsd.models.teacher import FrozenTeacherMixin
+from mmsd.models import FrozenTeacherMixin
 from ..hf_loading import build_hf_model
-from .ild_losses import soft_cross_entropy
-from .sequence_classifier import HFSequenceClassifier
+from ..models.sequence_classifier import HFSequenceClassifier
+
+
+def soft_cross_entropy(student_logits: torch.Tensor,
+                       teacher_logits: torch.Tensor,
+                       temperature: float) -> torch.Tensor:
+    """Hinton's distillation loss: cross-entropy between the softened
+    teacher and student distributions, times T² (batch mean)."""
+    log_student = F.log_softmax(student_logits / temperature, dim=-1)
+    teacher = F.softmax(teacher_logits / temperature, dim=-1)
+    return -(teacher * log_student).sum(-1).mean() * temperature**2
 
 
 @MODELS.register_module()

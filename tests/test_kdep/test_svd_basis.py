@@ -2,8 +2,7 @@
 import pytest
 import torch
 
-from mmsd.models.utils import (compute_svd_basis, load_svd_basis, project,
-                               save_svd_basis)
+from mmsd.kdep import SVDBasis
 
 
 def features(num: int = 120, dim: int = 12, seed: int = 0) -> torch.Tensor:
@@ -23,26 +22,26 @@ def independent_svd(feats: torch.Tensor):
 
 def test_basis_matches_torch_svd_of_centred_features():
     feats = features()
-    basis = compute_svd_basis(feats, k=5)
+    basis = SVDBasis.compute(feats, k=5)
     _, _, s, vh = independent_svd(feats)
-    torch.testing.assert_close(basis['mean'], feats.mean(dim=0))
-    torch.testing.assert_close(basis['singular_values'], s[:5].float())
-    assert basis['components'].shape == (5, 12)
-    signs = torch.sign((basis['components'].double() * vh[:5]).sum(dim=1))
+    torch.testing.assert_close(basis.mean, feats.mean(dim=0))
+    torch.testing.assert_close(basis.singular_values, s[:5].float())
+    assert basis.components.shape == (5, 12)
+    signs = torch.sign((basis.components.double() * vh[:5]).sum(dim=1))
     assert torch.all(signs.abs() == 1)
     torch.testing.assert_close(
-        basis['components'].double(),
+        basis.components.double(),
         vh[:5] * signs[:, None],
         atol=1e-5,
         rtol=1e-5)
-    assert int(basis['num_samples']) == 120
+    assert int(basis.num_samples) == 120
 
 
 def test_projection_gives_the_top_k_principal_components():
     feats = features()
-    basis = compute_svd_basis(feats, k=4)
+    basis = SVDBasis.compute(feats, k=4)
     centred, u, s, vh = independent_svd(feats)
-    projected = project(feats, basis).double()
+    projected = basis.project(feats).double()
     principal = u[:, :4] * s[:4]  # == centred @ vh[:4].T
     torch.testing.assert_close(principal, centred @ vh[:4].t())
     signs = torch.sign((projected * principal).sum(dim=0))
@@ -55,31 +54,33 @@ def test_projection_gives_the_top_k_principal_components():
 
 def test_sign_convention_is_deterministic():
     feats = features()
-    basis = compute_svd_basis(feats, k=6)
-    components = basis['components']
+    basis = SVDBasis.compute(feats, k=6)
+    components = basis.components
     pivots = components.abs().argmax(dim=1)
     assert torch.all(components[torch.arange(6), pivots] > 0)
-    shuffled = compute_svd_basis(feats[torch.randperm(120)], k=6)
+    shuffled = SVDBasis.compute(feats[torch.randperm(120)], k=6)
     torch.testing.assert_close(
-        shuffled['components'], components, atol=1e-5, rtol=1e-5)
+        shuffled.components, components, atol=1e-5, rtol=1e-5)
 
 
 def test_save_and_load_tensors_only(tmp_path):
-    basis = compute_svd_basis(features(), k=3)
+    basis = SVDBasis.compute(features(), k=3)
     path = str(tmp_path / 'sub' / 'basis.pth')
-    save_svd_basis(basis, path)
+    basis.save(path)
     raw = torch.load(path, weights_only=True)
     assert set(raw) == {'mean', 'components', 'singular_values', 'num_samples'}
-    loaded = load_svd_basis(path)
-    for key, value in basis.items():
-        torch.testing.assert_close(loaded[key], value)
+    loaded = SVDBasis.load(path)
+    assert loaded.filename == path and (loaded.k, loaded.dim) == (3, 12)
+    for key, value in basis.state_dict().items():
+        torch.testing.assert_close(getattr(loaded, key), value)
+        torch.testing.assert_close(raw[key], value)
     assert not list(tmp_path.glob('sub/*.tmp*'))
 
 
 def test_missing_file_names_the_path_and_the_fix(tmp_path):
     path = str(tmp_path / 'nope.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth') as err:
-        load_svd_basis(path)
+        SVDBasis.load(path)
     assert 'tools/compute_svd_basis.py' in str(err.value)
     assert 'SVDBasisHook' in str(err.value)
 
@@ -88,26 +89,26 @@ def test_invalid_files_are_rejected(tmp_path):
     bad = str(tmp_path / 'bad.pth')
     torch.save(dict(mean=torch.zeros(4)), bad)
     with pytest.raises(ValueError, match=r"bad.pth' lacks \['components'"):
-        load_svd_basis(bad)
+        SVDBasis.load(bad)
     torch.save(
         dict(
             mean=torch.zeros(4),
             components=torch.zeros(2, 5),
             singular_values=torch.zeros(2)), bad)
     with pytest.raises(ValueError, match='inconsistent shapes'):
-        load_svd_basis(bad)
+        SVDBasis.load(bad)
     text = tmp_path / 'text.pth'
     text.write_text('not a basis')
     with pytest.raises(ValueError, match='Cannot read the SVD basis'):
-        load_svd_basis(str(text))
+        SVDBasis.load(str(text))
 
 
 def test_k_must_fit_the_features():
     with pytest.raises(ValueError, match='k=13 must be in'):
-        compute_svd_basis(features(dim=12), k=13)
+        SVDBasis.compute(features(dim=12), k=13)
     with pytest.raises(ValueError, match='needs more than 8 samples'):
-        compute_svd_basis(features(num=8), k=8)
+        SVDBasis.compute(features(num=8), k=8)
     nan = features()
     nan[0, 0] = float('nan')
     with pytest.raises(ValueError, match='not finite'):
-        compute_svd_basis(nan, k=2)
+        SVDBasis.compute(nan, k=2)

@@ -1,13 +1,14 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-"""One pass of the frozen teacher over the pre-training images, gathered
-across processes, and the SVD basis file written once.
+"""The basis pass of KDEP: one pass of the frozen teacher over the
+pre-training images, gathered across processes, and the SVD basis file
+written once.
 
 Used by both ``tools/compute_svd_basis.py`` and
-:class:`mmsd.engine.SVDBasisHook`.
+:class:`mmsd.kdep.SVDBasisHook`.
 """
 import copy
 import math
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmengine.config import Config
@@ -19,7 +20,7 @@ from mmpretrain.utils import get_ori_model
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mmsd.models.utils import compute_svd_basis, load_svd_basis, save_svd_basis
+from .svd_basis import SVDBasis
 
 
 def basis_dataloader_cfg(cfg: Config,
@@ -66,7 +67,7 @@ def collect_teacher_features(
     equals a single-process pass.
 
     Args:
-        model (nn.Module): A :class:`mmsd.models.KDEP` (or a wrapper).
+        model (nn.Module): A :class:`mmsd.kdep.KDEP` (or a wrapper).
         dataloader (DataLoader): With an unshuffled ``DefaultSampler``.
         max_samples (int, optional): Use only the first images of the
             dataset. Defaults to None (all).
@@ -124,11 +125,10 @@ def _student_width(model: nn.Module, dataloader: DataLoader) -> int:
     return k
 
 
-def compute_basis_file(
-        model: nn.Module,
-        dataloader: DataLoader,
-        filename: Optional[str] = None,
-        max_samples: Optional[int] = None) -> Dict[str, torch.Tensor]:
+def compute_basis_file(model: nn.Module,
+                       dataloader: DataLoader,
+                       filename: Optional[str] = None,
+                       max_samples: Optional[int] = None) -> SVDBasis:
     """Compute the SVD basis of the teacher's features and write it once.
 
     All processes pass their shard of the images through the teacher; rank
@@ -137,14 +137,14 @@ def compute_basis_file(
     0 is raised on every rank instead of leaving them waiting.
 
     Args:
-        model (nn.Module): A :class:`mmsd.models.KDEP` (or a wrapper).
+        model (nn.Module): A :class:`mmsd.kdep.KDEP` (or a wrapper).
         dataloader (DataLoader): From :func:`build_basis_dataloader`.
         filename (str, optional): Defaults to ``model.basis_file``.
         max_samples (int, optional): Use only the first images.
             Defaults to None.
 
     Returns:
-        dict[str, Tensor]: The basis as read back from the file.
+        SVDBasis: The basis as read back from the file.
     """
     model = get_ori_model(model)
     filename = filename or model.basis_file
@@ -154,14 +154,13 @@ def compute_basis_file(
     status = [None]
     if rank == 0:
         try:
-            basis = compute_svd_basis(features, k)
-            save_svd_basis(basis, filename)
-            total = features.var(dim=0, unbiased=False).sum() * len(features)
-            explained = basis['singular_values'].pow(2).sum() / total
+            basis = SVDBasis.compute(features, k)
+            basis.save(filename)
             print_log(
                 f'SVD basis: wrote {filename} (k={k} of '
                 f'{features.shape[1]} dims, {features.shape[0]} images, '
-                f'{100 * float(explained):.1f}% of the variance).',
+                f'{100 * basis.explained_variance(features):.1f}% of the '
+                'variance).',
                 logger='current')
         except Exception as err:
             status = [f'{type(err).__name__}: {err}']
@@ -172,4 +171,4 @@ def compute_basis_file(
         raise RuntimeError(f'Rank 0 failed to compute the SVD basis: '
                            f'{status[0]}')
     barrier()
-    return load_svd_basis(filename)
+    return SVDBasis.load(filename)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from ..utils import check_non_negative
+from mmsd.models.utils import check_non_negative
 
 
 @MODELS.register_module()

@@ -8,8 +8,9 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..teacher import FrozenTeacherMixin, build_backbone
-from ..utils import feature_dim, load_svd_basis, pooled_feature, project
+from mmsd.models import FrozenTeacherMixin, build_backbone
+from .pooled_feature import feature_dim, pooled_feature
+from .svd_basis import SVDBasis
 
 FEATURE_KEYS = ('vit_pooling', 'pre_act_module')
 
@@ -32,13 +33,13 @@ class KDEP(FrozenTeacherMixin, BaseSelfSupervisor):
     <https://arxiv.org/abs/2203.05180>`_. A student backbone regresses the
     pooled feature of a frozen, pre-trained teacher backbone on unlabeled
     images. Both features are taken **before the final activation** (see
-    :func:`mmsd.models.utils.pooled_feature`). The teacher feature is aligned
-    to the student's width ``k`` without learned layers: it is projected on
-    the top-``k`` right singular vectors of the centred teacher features
-    (``basis_file``, computed once by ``tools/compute_svd_basis.py`` or
-    :class:`mmsd.engine.SVDBasisHook`). The head then applies power
-    temperature scaling to the target and returns the weighted MSE as
-    ``loss_kdep``. Labels are not used.
+    :func:`mmsd.kdep.pooled_feature`). The teacher feature is aligned to the
+    student's width ``k`` without learned layers: it is projected on the
+    top-``k`` right singular vectors of the centred teacher features
+    (:class:`mmsd.kdep.SVDBasis` in ``basis_file``, computed once by
+    ``tools/compute_svd_basis.py`` or :class:`mmsd.kdep.SVDBasisHook`). The
+    head then applies power temperature scaling to the target and returns
+    the weighted MSE as ``loss_kdep``. Labels are not used.
 
     The student is ``self.backbone``, so checkpoints hold it under
     ``backbone.`` like every other MMPretrain model and fine-tune configs
@@ -97,7 +98,7 @@ class KDEP(FrozenTeacherMixin, BaseSelfSupervisor):
                 "`ln2` would get no gradient. Build it with out_type="
                 "'cls_token' and choose the feature with student_feature="
                 "dict(vit_pooling='cls_token' or 'mean_patch').")
-        self._basis: Optional[Dict[str, torch.Tensor]] = None
+        self._basis: Optional[SVDBasis] = None
 
     @property
     def student_dim(self) -> Optional[int]:
@@ -135,22 +136,7 @@ class KDEP(FrozenTeacherMixin, BaseSelfSupervisor):
         activation (not projected)."""
         return pooled_feature(self.teacher, inputs, **self.teacher_feature_cfg)
 
-    def _check_widths(self, k: int, dim: int, student_dim: Optional[int],
-                      teacher_dim: Optional[int]) -> None:
-        if student_dim is not None and k != student_dim:
-            raise ValueError(
-                f'The SVD basis file {self.basis_file!r} has k={k} '
-                f'components, but the student feature width is '
-                f'{student_dim}: k must equal the student width. Recompute '
-                'the basis for this student (tools/compute_svd_basis.py).')
-        if teacher_dim is not None and dim != teacher_dim:
-            raise ValueError(
-                f'The SVD basis file {self.basis_file!r} was computed on '
-                f'{dim}-d features, but the teacher feature width is '
-                f'{teacher_dim}. Recompute the basis for this teacher '
-                '(tools/compute_svd_basis.py).')
-
-    def load_basis(self) -> Dict[str, torch.Tensor]:
+    def load_basis(self) -> SVDBasis:
         """Read ``basis_file`` and check it against both backbones.
 
         Raises:
@@ -158,24 +144,13 @@ class KDEP(FrozenTeacherMixin, BaseSelfSupervisor):
             ValueError: If the file is invalid, or ``k`` differs from the
                 student's width (or ``D`` from the teacher's).
         """
-        basis = load_svd_basis(self.basis_file)
-        k, dim = basis['components'].shape
-        self._check_widths(k, dim, self.student_dim, self.teacher_dim)
+        basis = SVDBasis.load(self.basis_file)
+        basis.check_widths(self.student_dim, self.teacher_dim)
         self._basis = basis
         MMLogger.get_current_instance().info(
             f'KDEP: loaded the SVD basis {self.basis_file} '
-            f'(k={k}, teacher width {dim}).')
+            f'(k={basis.k}, teacher width {basis.dim}).')
         return basis
-
-    def _basis_on(self, device: torch.device) -> Dict[str, torch.Tensor]:
-        if self._basis is None:
-            self.load_basis()
-        if self._basis['mean'].device != device:
-            self._basis = {
-                key: value.to(device)
-                for key, value in self._basis.items()
-            }
-        return self._basis
 
     def loss(self,
              inputs: Union[torch.Tensor, List[torch.Tensor]],
@@ -188,8 +163,7 @@ class KDEP(FrozenTeacherMixin, BaseSelfSupervisor):
             inputs = inputs[0]
         student = self.extract_feat(inputs)
         teacher = self.extract_teacher_feat(inputs)
-        basis = self._basis_on(teacher.device)
-        k, dim = basis['components'].shape
-        self._check_widths(k, dim, student.shape[1], teacher.shape[1])
-        target = project(teacher, basis)
+        basis = self._basis or self.load_basis()
+        basis.check_widths(student.shape[1], teacher.shape[1])
+        target = basis.project(teacher)
         return dict(loss_kdep=self.head.loss(student, target))

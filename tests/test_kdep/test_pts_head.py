@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from mmsd.models import PTSFeatureDistillHead
+from mmsd.kdep import PTSFeatureDistillHead
 
 
 def test_pts_matches_the_formula_with_signs():

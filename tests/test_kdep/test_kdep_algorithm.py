@@ -5,11 +5,9 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmsd.models import (KDEP, CheckpointMismatchError, FrozenTeacherMixin,
+from mmsd.kdep import KDEP, SVDBasis, capture_last_input, pooled_feature
+from mmsd.models import (CheckpointMismatchError, FrozenTeacherMixin,
                          SelfDistillMAE)
-from mmsd.models.utils import (compute_svd_basis, pooled_feature, project,
-                               save_svd_basis)
-from mmsd.models.utils.pooled_feature import capture_last_input
 from mmsd.utils import save_backbone
 
 # Tiny ResNets: a Bottleneck teacher (256-d) and a BasicBlock student (64-d).
@@ -44,9 +42,8 @@ def tiny_vit(embed_dims: int, **kwargs) -> dict:
 
 def write_basis(path, k: int, dim: int, seed: int = 0) -> str:
     gen = torch.Generator().manual_seed(seed)
-    save_svd_basis(
-        compute_svd_basis(torch.randn(k + 20, dim, generator=gen), k),
-        str(path))
+    SVDBasis.compute(torch.randn(k + 20, dim, generator=gen),
+                     k).save(str(path))
     return str(path)
 
 
@@ -148,7 +145,8 @@ def test_loss_matches_the_formula_and_ignores_labels(tmp_path):
     labelled = [DataSample().set_gt_label(i % 2) for i in range(4)]
     torch.testing.assert_close(model.loss(inputs, labelled)['loss_kdep'], loss)
     basis = torch.load(model.basis_file, weights_only=True)
-    target = project(model.extract_teacher_feat(inputs), basis)
+    teacher = model.extract_teacher_feat(inputs)
+    target = (teacher - basis['mean']) @ basis['components'].t()
     target = torch.sign(target) * (target.abs() / 0.1)**(1 / 3)
     expected = 3.0 * ((model.extract_feat(inputs) - target)**2).mean()
     torch.testing.assert_close(loss, expected)
@@ -261,3 +259,16 @@ def test_building_reads_no_file(tmp_path):
             basis_file=str(tmp_path / 'never_read.pth')))
     assert model._basis is None
     assert not any(p.requires_grad for p in model.teacher.parameters())
+
+
+def test_kdep_is_a_wing_registered_under_its_names():
+    from mmpretrain.registry import HOOKS
+
+    import mmsd.engine
+    import mmsd.kdep
+    import mmsd.models
+    for name, registry in (('KDEP', MODELS), ('PTSFeatureDistillHead', MODELS),
+                           ('SVDBasisHook', HOOKS)):
+        assert registry.get(name) is getattr(mmsd.kdep, name)
+        assert not hasattr(mmsd.models, name)
+        assert not hasattr(mmsd.engine, name)

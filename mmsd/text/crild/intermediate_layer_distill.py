@@ -1,20 +1,19 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import copy
-from contextlib import ExitStack, contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 from torch import nn
 from transformers import AutoModel
 
-from mmsd.models.teacher import FrozenTeacherMixin, freeze
+from mmsd.models import FrozenTeacherMixin, freeze
 from ..hf_loading import build_hf_model
-from .ild_losses import (attention_kl, hidden_mse, mix_with_reversed,
-                         mixup_lambda, self_relations, union_mask)
-from .text_data_preprocessor import build_text_preprocessor
+from ..models.text_data_preprocessor import build_text_preprocessor
+from .consistency import consistency_loss, ramped_weight, update_ema
+from .mixup import mix_with_reversed, mixup_lambda, union_mask
+from .objectives import OBJECTIVES, layer_features, objective_loss
 
 
 def load_encoder(path: str, what: str, **kwargs) -> nn.Module:
@@ -35,24 +34,6 @@ def load_encoder(path: str, what: str, **kwargs) -> nn.Module:
     return model
 
 
-@contextmanager
-def recorded_qkv(layer: nn.Module):
-    """Record the query, key and value projections of one transformer
-    layer (BERT/RoBERTa-style ``attention.self.{query,key,value}``)."""
-    outputs = {}
-    handles = []
-    for name in ('query', 'key', 'value'):
-        module = layer.get_submodule(f'attention.self.{name}')
-        handles.append(
-            module.register_forward_hook(
-                lambda _, __, out, name=name: outputs.__setitem__(name, out)))
-    try:
-        yield outputs
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 @MODELS.register_module()
 class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
     """Intermediate-layer distillation of a fine-tuned transformer into the
@@ -66,14 +47,15 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
 
     The student is the embeddings and bottom ``num_student_layers`` layers
     of a **pre-trained** model; the teacher (frozen, eval mode) a fine-tuned
-    one. Objectives, per mapped layer pair: ``'attention'``: KL between the
-    attention maps; ``'hidden'``: MSE between hidden states, the student's
-    through a learned linear map; ``'qkv'``: KL between the query, key and
-    value self-relations (MiniLMv2). With ``mixup``, teacher and student
-    see the same embedding-level mixup of each sample with its partner in
-    the reversed batch (λ ~ Beta(α, α), λ >= 0.5, union of attention
-    masks). With ``consistency``, a no-grad pass of the student (or of its
-    EMA) on the clean inputs gives, for **every** selected objective, the
+    one. Objectives (:data:`mmsd.text.crild.objectives.OBJECTIVES`), per
+    mapped layer pair: ``'attention'``: KL between the attention maps;
+    ``'hidden'``: MSE between hidden states, the student's through a learned
+    linear map; ``'qkv'``: KL between the query, key and value
+    self-relations (MiniLMv2). With ``mixup``, teacher and student see the
+    same embedding-level mixup of each sample with its partner in the
+    reversed batch (λ ~ Beta(α, α), λ >= 0.5, union of attention masks).
+    With ``consistency``, a no-grad pass of the student (or of its EMA) on
+    the clean inputs gives, for **every** selected objective, the
     interpolation λ·clean_i + (1-λ)·clean_rev(i) that the mixed-input
     student must match: ``loss_consistency``, weight ramped up linearly.
 
@@ -100,7 +82,6 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
             :class:`TextDataPreprocessor`. Defaults to None.
         init_cfg (dict, optional): Defaults to None.
     """
-    OBJECTIVES = ('attention', 'hidden', 'qkv')
 
     def __init__(self,
                  student: str,
@@ -118,10 +99,10 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
             data_preprocessor=build_text_preprocessor(
                 tokenizer or student, **(data_preprocessor or {})),
             init_cfg=init_cfg)
-        unknown = set(objectives) - set(self.OBJECTIVES)
+        unknown = set(objectives) - set(OBJECTIVES)
         if unknown or not objectives:
             raise ValueError(f'objectives={tuple(objectives)}: choose from '
-                             f'{self.OBJECTIVES}.')
+                             f'{tuple(OBJECTIVES)}.')
         self.objectives = tuple(objectives)
         self.student = load_encoder(
             student, 'student', num_hidden_layers=num_student_layers)
@@ -140,6 +121,11 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
                                         self.teacher.config.hidden_size)
         self.relation_heads = (
             relation_heads or self.student.config.num_attention_heads)
+        unknown = set(consistency
+                      or {}) - {'weight', 'ramp_iters', 'ema_momentum'}
+        if unknown:
+            raise ValueError(f'consistency: unknown keys {sorted(unknown)}; '
+                             "use 'weight', 'ramp_iters' and 'ema_momentum'.")
         self.mixup = mixup
         self.consistency = consistency if mixup else None
         self.ema_student = None
@@ -172,48 +158,15 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
         raise RuntimeError(f'Invalid mode "{mode}". Only supports loss and '
                            'tensor mode.')
 
-    def features(self, encoder: nn.Module, layers: Dict[str, List[int]],
-                 attention_mask: torch.Tensor, **inputs) -> dict:
-        """Per objective, the compared features of the listed layers
-        (1-based; 0 is the embeddings for hidden states): attention maps,
-        hidden states, or the (query, key, value) self-relations."""
-        qkv_layers = layers.get('qkv', [])
-        with ExitStack() as stack:
-            recorders = {
-                i: stack.enter_context(
-                    recorded_qkv(encoder.encoder.layer[i - 1]))
-                for i in qkv_layers
-            }
-            out = encoder(
-                attention_mask=attention_mask,
-                output_attentions='attention' in layers,
-                output_hidden_states='hidden' in layers,
-                **inputs)
-        features = {}
-        if 'attention' in layers:
-            features['attention'] = [
-                out.attentions[i - 1] for i in layers['attention']
-            ]
-        if 'hidden' in layers:
-            features['hidden'] = [
-                out.hidden_states[i] for i in layers['hidden']
-            ]
-        if qkv_layers:
-            features['qkv'] = [
-                tuple(
-                    self_relations(recorders[i][name], attention_mask,
-                                   self.relation_heads)
-                    for name in ('query', 'key', 'value')) for i in qkv_layers
-            ]
-        return features
-
     def _layers(self, side: int) -> Dict[str, List[int]]:
+        """Per objective, the layers of the student (``side=0``) or the
+        teacher (``side=1``) it compares."""
         return {
-            objective: [
-                pair[side] for pair in (self.hidden_pairs if objective ==
-                                        'hidden' else self.layer_pairs)
+            name: [
+                pair[side] for pair in (self.hidden_pairs if OBJECTIVES[name].
+                                        with_embeddings else self.layer_pairs)
             ]
-            for objective in self.objectives
+            for name in self.objectives
         }
 
     def loss(self,
@@ -221,7 +174,8 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
         ids, mask = inputs['input_ids'], inputs['attention_mask']
         if self.training and self.ema_student is not None:
-            self._update_ema()
+            update_ema(self.ema_student, self.student,
+                       self.consistency['ema_momentum'])
         student_in = teacher_in = dict(input_ids=ids)
         lam, mixed_mask = None, mask
         if self.mixup:
@@ -234,78 +188,39 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
             teacher_in = dict(
                 inputs_embeds=mix_with_reversed(
                     self.teacher.get_input_embeddings()(ids), lam))
-        student = self.features(self.student, self._layers(0), mixed_mask,
-                                **student_in)
+        student = layer_features(self.student, self._layers(0), mixed_mask,
+                                 self.relation_heads, **student_in)
         with torch.no_grad():
-            teacher = self.features(self.teacher, self._layers(1), mixed_mask,
-                                    **teacher_in)
+            teacher = layer_features(self.teacher, self._layers(1), mixed_mask,
+                                     self.relation_heads, **teacher_in)
+        mapped = dict(student)
+        if 'hidden' in mapped:  # the learned map serves the teacher term
+            mapped['hidden'] = [self.hidden_map(h) for h in student['hidden']]
         losses = {
-            f'loss_{objective}':
-            self.objective_loss(
-                objective,
-                student[objective],
-                teacher[objective],
-                mixed_mask,
-                map_hidden=True)
-            for objective in self.objectives
+            f'loss_{name}':
+            objective_loss(name, mapped[name], teacher[name], mixed_mask)
+            for name in self.objectives
         }
         if self.consistency:
             losses['loss_consistency'] = self.consistency_loss(
                 student, ids, mask, mixed_mask, lam)
         return losses
 
-    def objective_loss(self,
-                       objective: str,
-                       student: list,
-                       target: list,
-                       mask: torch.Tensor,
-                       map_hidden: bool = False) -> torch.Tensor:
-        """Mean over layer pairs of one objective's loss."""
-        losses = []
-        for s, t in zip(student, target):
-            if objective == 'attention':
-                losses.append(attention_kl(s, t, mask))
-            elif objective == 'hidden':
-                s = self.hidden_map(s) if map_hidden else s
-                losses.append(hidden_mse(s, t, mask))
-            else:  # Q, K and V relations
-                losses.append(
-                    sum(attention_kl(*st, mask) for st in zip(s, t)) / 3)
-        return sum(losses) / len(losses)
-
     def consistency_loss(self, student: dict, ids: torch.Tensor,
                          mask: torch.Tensor, mixed_mask: torch.Tensor,
                          lam: torch.Tensor) -> torch.Tensor:
-        """The mixed-input student against the interpolation of its own
-        clean-input features, summed over every selected objective."""
+        """The weighted consistency term on a clean pass of the student (or
+        of its EMA)."""
         encoder = self.ema_student or self.student
         with torch.no_grad():
-            clean = self.features(
-                encoder, self._layers(0), mask, input_ids=ids)
-        total = 0
-        for objective in self.objectives:
-            targets = [
-                tuple(mix_with_reversed(r, lam) for r in x) if isinstance(
-                    x, tuple) else mix_with_reversed(x, lam)
-                for x in clean[objective]
-            ]
-            total = total + self.objective_loss(objective, student[objective],
-                                                targets, mixed_mask)
-        return self.consistency_weight() * total
-
-    def consistency_weight(self) -> float:
-        """``weight``, ramped up linearly over ``ramp_iters`` iterations."""
-        weight = self.consistency.get('weight', 0.1)
-        ramp = self.consistency.get('ramp_iters', 0)
-        if not ramp:
-            return weight
-        iteration = MessageHub.get_current_instance().get_info('iter', 0)
-        return weight * min(1.0, (iteration + 1) / ramp)
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        momentum = self.consistency['ema_momentum']
-        for ema, param in zip(self.ema_student.state_dict().values(),
-                              self.student.state_dict().values()):
-            if ema.dtype.is_floating_point:
-                ema.mul_(momentum).add_(param, alpha=1 - momentum)
+            clean = layer_features(
+                encoder,
+                self._layers(0),
+                mask,
+                self.relation_heads,
+                input_ids=ids)
+        weight = ramped_weight(
+            self.consistency.get('weight', 0.1),
+            self.consistency.get('ramp_iters', 0))
+        return weight * consistency_loss(self.objectives, student, clean, lam,
+                                         mixed_mask)

@@ -6,8 +6,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
-from ..svd_basis import build_basis_dataloader, compute_basis_file
-from ..utils import model_with
+from mmsd.engine.utils import model_with
+from .basis_pass import build_basis_dataloader, compute_basis_file
 
 
 @HOOKS.register_module()
@@ -20,7 +20,7 @@ class SVDBasisHook(Hook):
     checked; otherwise every process passes its shard of the images through
     the teacher, rank 0 computes the basis and writes the file, and all
     processes read it, exactly as ``tools/compute_svd_basis.py`` does (both
-    call :func:`mmsd.engine.compute_basis_file`).
+    call :func:`mmsd.kdep.compute_basis_file`).
 
     The images are those of ``svd_basis_dataloader`` in the config, else of
     ``train_dataloader``, read in order.
