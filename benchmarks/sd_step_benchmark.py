@@ -72,9 +72,6 @@ def mmpretrain_model(arch: str, model_type: str, **kwargs):
         osp.join(REPO, 'configs', '_base_', 'models',
                  f'sd_mae_vit-{arch}-p16.py'))
     cfg.model.pop('init_checkpoint')
-    if model_type == 'MAE':
-        for key in ('teacher_checkpoint', 'distill_head'):
-            cfg.model.pop(key)
     cfg.model.update(type=model_type, **kwargs)
     model = MODELS.build(cfg.model)
     model.init_weights()

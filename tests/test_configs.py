@@ -167,8 +167,8 @@ def test_amp_config_keeps_the_recipe(path):
     """Only the optimizer wrapper changes; it cannot be built without a GPU
     (AmpOptimWrapper asserts CUDA), so its settings are checked."""
     cfg = Config.fromfile(path)
-    fp32 = Config.fromfile(path.replace(
-        '-amp-bf16', '').replace('-amp-fp16', ''))
+    fp32 = Config.fromfile(
+        path.replace('-amp-bf16', '').replace('-amp-fp16', ''))
     wrapper = cfg.optim_wrapper
     assert wrapper.type == 'AmpOptimWrapper'
     assert wrapper.dtype == ('bfloat16' if 'bf16' in path else 'float16')
@@ -180,6 +180,10 @@ def test_amp_config_keeps_the_recipe(path):
             'work_dirs/sd_vit-b-p16_mae-in1k_1xb64-amp-')
 
 
+SD_TEXT_CONFIGS = [
+    path for path in CONFIGS if osp.basename(path).startswith('sd_')
+    and Config.fromfile(path).model.type == 'SelfDistillMLM'
+]
 SD_CONFIGS = [
     path for path in CONFIGS if osp.basename(path).startswith('sd_')
     and Config.fromfile(path).model.type == 'SelfDistillMAE'
@@ -196,6 +200,41 @@ def test_self_distill_configs_cache_the_teacher(path):
     # The paper's pipeline: nothing random, so the hook will turn it on.
     transforms = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert not any(name.startswith('Random') for name in transforms)
+
+
+@pytest.mark.parametrize('path', [SD_CONFIG, *SD_TEXT_CONFIGS[:1]])
+def test_the_distill_head_is_the_papers_and_cfg_options_change_it(
+        path, request):
+    """The SD bases state no head: SelfDistillHead's defaults are the
+    paper's, and --cfg-options model.distill_head.* still reaches it."""
+    import argparse
+
+    from mmengine.config import DictAction
+    cfg = Config.fromfile(path)
+    assert 'distill_head' not in cfg.model
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args([
+        '--cfg-options', 'model.distill_head.loss_weight=2.5',
+        'model.distill_head.criterion=mse'
+    ]).cfg_options
+    heads = []
+    for extra in ({}, options):
+        cfg = Config.fromfile(path)
+        cfg.merge_from_dict(extra)
+        if cfg.model.type == 'SelfDistillMLM':
+            import mmsd.text  # noqa: F401
+            cfg.model.model_name_or_path = request.getfixturevalue(
+                'tiny_bert_dir')
+            heads.append(MODELS.build(cfg.model).distill_head)
+            continue
+        with torch.device('meta'):
+            heads.append(MODELS.build(cfg.model).distill_head)
+    paper, changed = heads
+    assert (paper.representation, paper.criterion,
+            paper.loss_weight) == ('cls_token', 'sse', 1.0)
+    assert (changed.representation, changed.criterion,
+            changed.loss_weight) == ('cls_token', 'mse', 2.5)
 
 
 def test_attention_is_torch_fused_sdpa():

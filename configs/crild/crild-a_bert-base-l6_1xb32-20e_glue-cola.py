@@ -1,23 +1,14 @@
-# CR-ILD stage A on GLUE COLA: the fine-tuned BERT-base teacher's layer 12
-# distilled into layer 6 of the bottom 6 layers of the pre-trained
-# BERT-base, with embedding mixup and consistency (weight ramped up over
-# the first 1,000 iterations). Writes the student to {work_dir}/student.
+# CR-ILD stage A on GLUE CoLA (see
+# ../_base_/crild-a_bert-base-l6_1xb32-20e.py).
 _base_ = [
-    '../_base_/models/crild_intermediate.py',
+    '../_base_/crild-a_bert-base-l6_1xb32-20e.py',
     '../_base_/datasets/glue_cola.py',
-    '../_base_/schedules/crild_adamw_20e.py',
-    '../_base_/text_runtime.py',
 ]
 
-model = dict(
-    student='data/bert-base-uncased',
-    teacher='work_dirs/ft_bert-base_1xb32-3e_glue-cola/classifier')
+model = dict(teacher='work_dirs/ft_bert-base_1xb32-3e_glue-cola/classifier')
+# Stage A uses no labels. The dataset base's evaluation is turned off here:
+# a base cannot remove what a sibling base sets.
 val_dataloader = None
 val_evaluator = None
-val_cfg = None
 test_dataloader = None
 test_evaluator = None
-test_cfg = None
-custom_hooks = [
-    dict(type='SavePretrainedHook', sources=dict(student='student')),
-]

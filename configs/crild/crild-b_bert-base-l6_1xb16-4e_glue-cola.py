@@ -1,10 +1,8 @@
 # CR-ILD stage B on GLUE COLA: prediction-layer distillation (T = 2) of the
 # teacher into the stage-A student; evaluated on the dev set.
 _base_ = [
-    '../_base_/models/crild_prediction.py',
+    '../_base_/crild-b_bert-base-l6_1xb16-4e.py',
     '../_base_/datasets/glue_cola.py',
-    '../_base_/schedules/crild_kd_4e.py',
-    '../_base_/text_runtime.py',
 ]
 
 model = dict(
@@ -12,7 +10,6 @@ model = dict(
     'student',
     teacher='work_dirs/ft_bert-base_1xb32-3e_glue-cola/classifier',
     num_classes=2)
+# The recipe's batch 16 is set here: the dataset base owns
+# train_dataloader, and sibling bases cannot both set it.
 train_dataloader = dict(batch_size=16)
-custom_hooks = [
-    dict(type='SavePretrainedHook', sources=dict(student='hf_model')),
-]

@@ -9,6 +9,3 @@ _base_ = [
 ]
 
 model = dict(model_name_or_path='data/bert-base-uncased', num_classes=2)
-custom_hooks = [
-    dict(type='SavePretrainedHook', sources=dict(classifier='hf_model')),
-]

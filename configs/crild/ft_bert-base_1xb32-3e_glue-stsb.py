@@ -12,6 +12,3 @@ model = dict(
     model_name_or_path='data/bert-base-uncased',
     num_classes=1,
     head=dict(_delete_=True, type='RegressionHead'))
-custom_hooks = [
-    dict(type='SavePretrainedHook', sources=dict(classifier='hf_model')),
-]

@@ -12,6 +12,8 @@ model = dict(backbone_checkpoint='work_dirs/demo/sd/sd_backbone.pth')
 
 iters = 1000
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
+# Restated whole: MMEngine replaces lists, so a shorter schedule cannot
+# change only the boundaries of the base's.
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, end=50),
     dict(

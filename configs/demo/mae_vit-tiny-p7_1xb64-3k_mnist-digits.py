@@ -9,6 +9,8 @@ _base_ = [
 
 iters = 3000
 optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
+# Restated whole: MMEngine replaces lists, so a shorter schedule cannot
+# change only the boundaries of the base's.
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, end=100),
     dict(

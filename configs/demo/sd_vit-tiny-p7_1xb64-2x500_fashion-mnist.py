@@ -12,6 +12,9 @@ model = dict(init_checkpoint='work_dirs/demo/stage0/iter_3000.pth')
 
 further_iters = 500
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
+# The two stages' schedules and the stage hook are restated whole: the
+# base computed them from its own further_iters, and MMEngine replaces
+# lists.
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -1,11 +1,4 @@
-# Self-distillation: the MAE student plus a frozen teacher encoder.
+# Self-distillation with the ViT-S/16 MAE: as sd_mae_vit-b-p16.py.
 _base_ = './mae_vit-s-p16.py'
 
-model = dict(
-    type='SelfDistillMAE',
-    teacher_checkpoint=None,
-    distill_head=dict(
-        type='SelfDistillHead',
-        representation='cls_token',
-        criterion='sse',
-        loss_weight=1.0))
+model = dict(type='SelfDistillMAE')

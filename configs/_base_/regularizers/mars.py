@@ -6,5 +6,7 @@
 # Switch it on in a fine-tune config with
 #   _base_ = [..., '../_base_/regularizers/mars.py']
 #   custom_hooks = [_base_.mars_hook]
-# For a text classifier set new_prefixes=['hf_model.classifier.'].
+# For a text classifier use mars_hook_text (its new head is
+# hf_model.classifier.).
 mars_hook = dict(type='MARSProjectionHook', radius=1.0, new_prefixes=['head.'])
+mars_hook_text = dict(mars_hook, new_prefixes=['hf_model.classifier.'])

@@ -2,7 +2,8 @@
 _base_ = './crild_adamw_20e.py'
 
 max_epochs = 4
-optim_wrapper = dict(optimizer=dict(lr=3e-5))
+# Restated whole: the base computed its epoch boundaries from its own
+# max_epochs before this file could change it.
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -4,6 +4,8 @@ _base_ = './text_finetune_2k.py'
 
 iters = 200
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
+# Restated whole: MMEngine replaces lists, so a shorter schedule cannot
+# change only the boundaries of the base's.
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -15,6 +15,9 @@ model = dict(
 
 further_iters = 100
 warmup_iters = 10
+# The two stages' schedules and the stage hook are restated whole: the
+# base computed them from its own further_iters, and MMEngine replaces
+# lists.
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -5,5 +5,4 @@ _base_ = [
 ]
 
 model = dict(
-    model_name_or_path='data/roberta-base',
-    regularizers=[dict(_base_.l2sp, new_prefixes=['hf_model.classifier.'])])
+    model_name_or_path='data/roberta-base', regularizers=[_base_.l2sp_text])

@@ -5,7 +5,8 @@ _base_ = [
 ]
 
 model = dict(model_name_or_path='data/roberta-base')
+# The fine-tune base's export hook is restated: MMEngine replaces lists.
 custom_hooks = [
     dict(type='SavePretrainedHook', sources=dict(classifier='hf_model')),
-    dict(_base_.mars_hook, new_prefixes=['hf_model.classifier.']),
+    _base_.mars_hook_text,
 ]

@@ -5,9 +5,4 @@ _base_ = [
 ]
 
 model = dict(
-    model_name_or_path='data/roberta-base',
-    regularizers=[
-        dict(
-            _base_.r3f,
-            embedding='hf_model.roberta.embeddings.word_embeddings')
-    ])
+    model_name_or_path='data/roberta-base', regularizers=[_base_.r3f_roberta])

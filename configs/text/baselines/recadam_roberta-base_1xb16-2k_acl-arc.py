@@ -6,7 +6,4 @@ _base_ = [
 ]
 
 model = dict(model_name_or_path='data/roberta-base')
-optim_wrapper = dict(
-    optimizer=dict(_base_.recadam_optimizer),
-    paramwise_cfg=dict(
-        custom_keys={'hf_model.classifier.': dict(anneal_w=0.0)}))
+optim_wrapper = _base_.recadam_text

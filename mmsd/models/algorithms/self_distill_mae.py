@@ -39,8 +39,9 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
     reused.
 
     Args:
-        distill_head (dict): Config of the distillation loss head.
-            Defaults to ``dict(type='SelfDistillHead')``.
+        distill_head (dict): Config of the distillation loss head; the type
+            defaults to :class:`SelfDistillHead`, so ``dict(loss_weight=2.)``
+            is enough. Defaults to ``dict(type='SelfDistillHead')``.
         teacher_checkpoint (str, optional): Checkpoint of the further
             pre-trained encoder (``backbone.*`` keys: a training checkpoint or
             one written by ``tools/export_backbone.py``). Defaults to None.
@@ -64,8 +65,8 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
         if 'teacher_cache' in kwargs:
             raise TypeError(_moved_teacher_cache(kwargs['teacher_cache']))
         super().__init__(**kwargs)
-        self.init_self_distill(kwargs['backbone'], teacher_checkpoint)
-        self.distill_head = MODELS.build(distill_head)
+        self.init_self_distill(kwargs['backbone'], teacher_checkpoint,
+                               distill_head)
         cls_token = self.distill_head.representation == 'cls_token'
         if cls_only_last_block and not cls_token:
             raise ValueError('SelfDistillMAE: cls_only_last_block=True needs '

@@ -2,6 +2,7 @@
 from typing import Callable, Optional, Union
 
 import torch
+from mmpretrain.registry import MODELS
 from torch import nn
 
 from .frozen import FrozenTeacherMixin
@@ -44,10 +45,21 @@ class SelfDistillMixin(FrozenTeacherMixin):
     load_initial_weights: Callable[[], None]
 
     def init_self_distill(self, teacher: Union[dict, nn.Module],
-                          teacher_checkpoint: Optional[str]) -> None:
-        """Build the frozen teacher; round 0 until it is loaded or
-        :meth:`start_distill` is called."""
+                          teacher_checkpoint: Optional[str],
+                          distill_head: dict) -> None:
+        """Build the frozen teacher and the distillation loss head; round 0
+        until the teacher is loaded or :meth:`start_distill` is called.
+
+        ``distill_head`` needs no ``type``: it defaults to
+        :class:`SelfDistillHead`, whose own defaults are the paper's, so a
+        config (or ``--cfg-options model.distill_head.loss_weight=2``) gives
+        only what differs.
+        """
         self.build_teacher(teacher)
+        self.distill_head = MODELS.build({
+            'type': 'SelfDistillHead',
+            **distill_head
+        })
         self.teacher_checkpoint = teacher_checkpoint
         self.distill_round = 0
 

@@ -36,8 +36,9 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
 
     Args:
         distill_head (dict): Config of the distillation loss
-            (:class:`mmsd.models.SelfDistillHead`; ``'mean_patch'`` with
-            ``num_extra_tokens=0`` is a padding-aware mean pool).
+            (:class:`mmsd.models.SelfDistillHead`, the default type;
+            ``'mean_patch'`` with ``num_extra_tokens=0`` is a padding-aware
+            mean pool).
             Defaults to ``dict(type='SelfDistillHead')``.
         teacher_checkpoint (str, optional): The further pre-trained model:
             a transformers directory (``save_pretrained``) or an MMEngine
@@ -70,8 +71,8 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
             key: state[key].detach().clone()
             for key in self.missing_keys
         }
-        self.init_self_distill(copy.deepcopy(self.encoder), teacher_checkpoint)
-        self.distill_head = MODELS.build(distill_head)
+        self.init_self_distill(
+            copy.deepcopy(self.encoder), teacher_checkpoint, distill_head)
         self.hidden_layer = hidden_layer
         self.teacher_ignore_keys = tuple(teacher_ignore_keys)
 

@@ -18,7 +18,7 @@ class ToySelfDistill(SelfDistillMixin, BaseModel):
         self.encoder = nn.Linear(3, 2)
         self.initial = initial
         self.restarts = 0
-        self.init_self_distill(nn.Linear(3, 2), teacher_checkpoint)
+        self.init_self_distill(nn.Linear(3, 2), teacher_checkpoint, dict())
 
     @property
     def student_encoder(self):
