@@ -1,6 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .checkpoint import (allow_mmengine_checkpoints, export_backbone,
-                         read_state_dict, save_backbone, select_prefix)
+                         load_checkpoint_file, read_state_dict, save_backbone,
+                         select_prefix, unwrap_state_dict)
 from .data_roots import check_data_roots, leaf_datasets
 from .dist import setup_cpu_distributed
 from .fileio import (AtomicLocalBackend, atomic_directory, atomic_save,
@@ -13,8 +14,8 @@ __all__ = [
     'AtomicLocalBackend', 'allow_mmengine_checkpoints', 'atomic_directory',
     'atomic_save', 'atomic_write', 'check_checkpoint_file',
     'check_data_roots', 'checkpoint_problem', 'export_backbone',
-    'find_resumable_checkpoint', 'leaf_datasets', 'load_mmpretrain_tool',
-    'prepare_resume', 'read_state_dict', 'run_mmpretrain_tool',
-    'save_backbone', 'select_prefix',
-    'setup_cpu_distributed'
+    'find_resumable_checkpoint', 'leaf_datasets', 'load_checkpoint_file',
+    'load_mmpretrain_tool', 'prepare_resume', 'read_state_dict',
+    'run_mmpretrain_tool', 'save_backbone', 'select_prefix',
+    'setup_cpu_distributed', 'unwrap_state_dict'
 ]

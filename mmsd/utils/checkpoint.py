@@ -1,6 +1,9 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-"""Reading and writing checkpoints with ``torch.load(weights_only=True)``."""
+"""Reading and writing checkpoints with ``torch.load(weights_only=True)``
+or ``safetensors``."""
 import os.path as osp
+import pickle
+import re
 from collections import OrderedDict
 from typing import Dict, Optional
 
@@ -47,13 +50,69 @@ def allow_mmengine_checkpoints() -> None:
     torch.serialization.add_safe_globals([HistoryBuffer, *numpy_globals])
 
 
+def load_checkpoint_file(filename: str, what: str = 'checkpoint') -> dict:
+    """Read a whole checkpoint without running code from it.
+
+    ``.safetensors`` files are read with ``safetensors``; other local files
+    with ``torch.load(weights_only=True)``, which refuses any pickle that
+    would import or call code; other URIs through MMEngine's
+    ``CheckpointLoader`` (which loads the same way).
+
+    Args:
+        filename (str): Local path or any URI MMEngine can read.
+        what (str): What the file is for, used in error messages.
+            Defaults to 'checkpoint'.
+
+    Returns:
+        dict: The checkpoint (a state dict, or a dict holding one).
+    """
+    local = '://' not in filename
+    if local and not osp.isfile(filename):
+        raise FileNotFoundError(f'The {what} file {filename!r} does not '
+                                'exist.')
+    try:
+        if local and filename.endswith('.safetensors'):
+            from safetensors.torch import load_file
+            checkpoint = load_file(filename, device='cpu')
+        elif local:
+            checkpoint = torch.load(
+                filename, map_location='cpu', weights_only=True)
+        else:
+            checkpoint = CheckpointLoader.load_checkpoint(
+                filename, map_location='cpu')
+    except pickle.UnpicklingError as err:
+        code = re.search(r'Unsupported global: GLOBAL (\S+)', str(err))
+        if code is None:
+            raise RuntimeError(f'Cannot read the {what} file {filename!r}: '
+                               f'{err}') from err
+        raise RuntimeError(
+            f'Refused to read the {what} file {filename!r}: unpickling it '
+            f'would import and run {code.group(1)}, and mmsd never runs code '
+            'from a checkpoint (torch.load with weights_only=True). Re-save '
+            'its tensors alone where you trust the file.') from err
+    except Exception as err:  # unreadable or truncated
+        raise RuntimeError(f'Cannot read the {what} file {filename!r}: '
+                           f'{err}') from err
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(f'The {what} file {filename!r} holds a '
+                           f'{type(checkpoint).__name__}, not a state dict.')
+    return checkpoint
+
+
+def unwrap_state_dict(checkpoint: dict) -> dict:
+    """The state dict inside an MMEngine (``state_dict``), official-style
+    (``model``) or bare checkpoint."""
+    return checkpoint.get('state_dict', checkpoint.get('model', checkpoint))
+
+
 def read_state_dict(filename: str,
                     prefix: str = '',
                     what: str = 'checkpoint') -> Dict[str, torch.Tensor]:
     """Read the tensors under ``prefix`` from a checkpoint file.
 
     Accepts MMEngine checkpoints (``state_dict``), official-style ones
-    (``model``) and bare state dicts; ``prefix`` is stripped from the keys.
+    (``model``) and bare state dicts, as ``.pth`` or ``.safetensors``;
+    ``prefix`` is stripped from the keys.
 
     Args:
         filename (str): Local path or any URI MMEngine can read.
@@ -61,21 +120,9 @@ def read_state_dict(filename: str,
         what (str): What the file is for, used in error messages.
             Defaults to 'checkpoint'.
     """
-    if '://' not in filename and not osp.isfile(filename):
-        raise FileNotFoundError(f'The {what} file {filename!r} does not '
-                                'exist.')
-    try:
-        checkpoint = CheckpointLoader.load_checkpoint(
-            filename, map_location='cpu')
-    except Exception as err:  # unreadable, truncated or unsafe pickle
-        raise RuntimeError(f'Cannot read the {what} file {filename!r}: '
-                           f'{err}') from err
-    if not isinstance(checkpoint, dict):
-        raise RuntimeError(f'The {what} file {filename!r} holds a '
-                           f'{type(checkpoint).__name__}, not a state dict.')
-    state_dict = checkpoint.get('state_dict',
-                                checkpoint.get('model', checkpoint))
-    return select_prefix(state_dict, prefix, f'The {what} file {filename!r}')
+    checkpoint = load_checkpoint_file(filename, what)
+    return select_prefix(
+        unwrap_state_dict(checkpoint), prefix, f'The {what} file {filename!r}')
 
 
 def select_prefix(state_dict: Dict[str, torch.Tensor], prefix: str,

@@ -53,3 +53,39 @@ def test_read_state_dict_errors(tmp_path):
     torch.save([torch.ones(1)], path)
     with pytest.raises(RuntimeError, match='holds a list, not a state dict'):
         read_state_dict(str(path))
+
+
+class RunsCode:
+    """Unpickling an instance would call ``print``: stands for any code."""
+
+    def __reduce__(self):
+        return (print, ('this ran',))
+
+
+def test_pickle_that_would_run_code_is_refused_by_name(tmp_path):
+    path = str(tmp_path / 'runs_code.pth')
+    torch.save(dict(state_dict=dict(w=torch.ones(1)), extra=RunsCode()), path)
+    with pytest.raises(RuntimeError) as error:
+        read_state_dict(path, what='initial')
+    message = str(error.value)
+    assert f"Refused to read the initial file '{path}'" in message
+    assert 'would import and run print' in message
+
+
+def test_truncated_and_safetensors_files(tmp_path):
+    from safetensors.torch import save_file
+    path = tmp_path / 'weights.safetensors'
+    save_file({'backbone.w': torch.arange(3.)}, str(path))
+    assert torch.equal(read_state_dict(str(path), 'backbone.')['w'],
+                       torch.arange(3.))
+    for name in ('weights.safetensors', 'ckpt.pth'):
+        full = tmp_path / name
+        if name.endswith('.pth'):
+            torch.save(dict(state_dict={'w': torch.ones(100)}), full)
+        data = full.read_bytes()
+        cut = tmp_path / f'cut_{name}'
+        cut.write_bytes(data[:len(data) // 2])
+        with pytest.raises(RuntimeError,
+                           match=f"Cannot read the checkpoint file "
+                           f"'{cut}'"):
+            read_state_dict(str(cut))
