@@ -4,6 +4,7 @@ import torch
 from conftest import build_tiny_mae, perturb
 
 from mmsd.models import CheckpointMismatchError, SelfDistillMAE
+from mmsd.models.algorithms import further_pretrain_mae
 from mmsd.utils import read_state_dict
 
 
@@ -144,3 +145,90 @@ def test_teacher_file_that_is_not_a_checkpoint(init_checkpoint, tmp_path):
             match="no weights under the prefix "
             "'backbone.'.*'encoder.'"):
         build_sd(init_checkpoint, teacher_checkpoint=other)
+
+
+@pytest.fixture
+def encoder_only_checkpoint(init_checkpoint, tmp_path) -> str:
+    """The initial checkpoint without its decoder (as converted from a ViT
+    that never had one)."""
+    state = read_state_dict(init_checkpoint)
+    path = str(tmp_path / 'encoder_only.pth')
+    torch.save(
+        dict(state_dict={
+            k: v
+            for k, v in state.items() if k.startswith('backbone.')
+        }), path)
+    return path
+
+
+def neck_state(model) -> dict:
+    return {k: v.clone() for k, v in model.neck.state_dict().items()}
+
+
+def test_encoder_only_checkpoint_gets_decoder_from_seed(
+        encoder_only_checkpoint, init_checkpoint, monkeypatch):
+    logged = []
+    monkeypatch.setattr(further_pretrain_mae, 'print_log',
+                        lambda message, **kwargs: logged.append(message))
+    torch.manual_seed(7)
+    first = build_tiny_mae(init_checkpoint=encoder_only_checkpoint)
+    first.init_weights()
+    torch.manual_seed(7)
+    torch.randn(1000)  # other draws before init do not change the decoder
+    # The self-distillation model (with a teacher) gets the same decoder.
+    second = build_sd(encoder_only_checkpoint)
+    torch.manual_seed(8)
+    third = build_tiny_mae(init_checkpoint=encoder_only_checkpoint)
+    third.init_weights()
+    expected = read_state_dict(init_checkpoint)
+    for model in (first, second, third):
+        for key, value in model.backbone.state_dict().items():
+            assert torch.equal(value, expected['backbone.' + key]), key
+    for key, value in neck_state(first).items():
+        assert torch.equal(value, second.neck.state_dict()[key]), key
+    assert not torch.equal(first.neck.decoder_pred.weight,
+                           third.neck.decoder_pred.weight)
+    # Initialised as MMPretrain does: fixed sin-cos positions, LayerNorms
+    # at one/zero, a random mask token.
+    assert torch.equal(first.neck.ln1.weight, torch.ones(32))
+    fresh = build_tiny_mae()
+    fresh.init_weights()
+    assert torch.equal(first.neck.decoder_pos_embed,
+                       fresh.neck.decoder_pos_embed)
+    assert first.neck.mask_token.abs().sum() > 0
+    assert len(logged) == 3 and all(
+        encoder_only_checkpoint in line and 'has no MAE decoder' in line
+        for line in logged)
+    assert 'initialised from seed 7 ' in logged[0]
+    assert 'initialised from seed 8 ' in logged[2]
+
+
+def test_stage_two_restarts_from_the_same_decoder(encoder_only_checkpoint):
+    torch.manual_seed(3)
+    model = build_sd(encoder_only_checkpoint)
+    initial = neck_state(model)
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(2):  # stage 1 changes the decoder and the RNG stream
+        optimizer.zero_grad()
+        model.loss(images(), [])['loss_mae'].backward()
+        optimizer.step()
+    assert not torch.equal(model.neck.decoder_pred.weight,
+                           initial['decoder_pred.weight'])
+    rng = torch.get_rng_state()
+    model.start_distill()
+    assert torch.equal(torch.get_rng_state(), rng)  # stream untouched
+    for key, value in model.neck.state_dict().items():
+        assert torch.equal(value, initial[key]), key
+
+
+def test_partial_decoder_is_refused(init_checkpoint, tmp_path):
+    state = read_state_dict(init_checkpoint)
+    state.pop('neck.decoder_pred.weight')
+    path = str(tmp_path / 'partial.pth')
+    torch.save(dict(state_dict=state), path)
+    model = build_tiny_mae(init_checkpoint=path)
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'missing keys \(1\): decoder_pred.weight'):
+        model.init_weights()
