@@ -27,6 +27,9 @@ import mmsd  # noqa: E402,F401
 mmengine.config.utils.load = functools.lru_cache(None)(
     mmengine.config.utils.load)
 
+# Tiny Hugging Face / timm / official MAE checkpoints for the converters.
+pytest_plugins = ['test_converters.vit_sources']
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_MAE = osp.join(REPO, 'tests', 'data', 'tiny_mae.py')
 TINY_FT = osp.join(REPO, 'tests', 'data', 'tiny_ft.py')
