@@ -189,6 +189,7 @@ def test_hf_config_without_defaults(hf_vitmae, tmp_path):
     assert convert(path).architecture.ln_eps == 1e-12
 
 
+@pytest.mark.e2e
 def test_importing_mmsd_loads_no_timm_and_no_vit_models():
     code = ('import sys, mmsd, mmsd.converters; '
             "loaded = [m for m in sys.modules if m == 'timm' or "

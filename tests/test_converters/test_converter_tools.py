@@ -3,6 +3,7 @@
 runs them."""
 import sys
 
+import pytest
 import torch
 from conftest import SD_CONFIG, run, tiny_config
 from mmpretrain.registry import MODELS
@@ -11,6 +12,7 @@ from mmsd.converters import (check_against_config, convert, format_options,
                              save_converted)
 
 
+@pytest.mark.e2e
 def test_convert_with_config(hf_vitmae, tmp_path):
     config = str(tmp_path / 'tiny_sd.py')
     tiny_config(SD_CONFIG).dump(config)
@@ -64,6 +66,7 @@ def test_encoder_only_source_into_a_self_distillation_config(
     assert format_options(options).startswith('model.backbone.arch._delete_')
 
 
+@pytest.mark.e2e
 def test_export_training_checkpoint_to_hf(tmp_path):
     """An MMEngine training checkpoint (its config in ``meta``) exported
     without --config; AutoModel loads it with nothing missing."""
