@@ -105,6 +105,11 @@ def main() -> None:
     if cfg is not None:
         for line in check_against_config(args.dst, cfg):
             print(line)
+        key = ('init_checkpoint'
+               if cfg.model.get('neck') is not None else 'backbone_checkpoint')
+        given = f' {format_options(args.cfg_options)}' \
+            if args.cfg_options else ''
+        print(f'Train with: --cfg-options model.{key}={args.dst}{given}')
 
 
 if __name__ == '__main__':

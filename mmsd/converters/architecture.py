@@ -263,10 +263,9 @@ class ViTArchitecture:
             options['model.backbone.in_channels'] = self.in_channels
         options['model.backbone.norm_cfg.type'] = 'LN'
         options['model.backbone.norm_cfg.eps'] = self.ln_eps
-        if not self.qkv_bias:
-            options['model.backbone.layer_cfgs.qkv_bias'] = False
-        if self.layer_scale:
-            options['model.backbone.layer_cfgs.layer_scale_init_value'] = 1e-5
+        options['model.backbone.layer_cfgs.qkv_bias'] = self.qkv_bias
+        options['model.backbone.layer_cfgs.layer_scale_init_value'] = (
+            1e-5 if self.layer_scale else 0.)
         if kind == 'classifier':
             return options
         if kind != 'mae':
@@ -289,6 +288,29 @@ class ViTArchitecture:
         if self.in_channels != 3:
             options['model.head.in_channels'] = self.in_channels
         return options
+
+    def options_for(self,
+                    other: 'ViTArchitecture',
+                    kind: str = 'mae') -> Dict[str, object]:
+        """The options of :meth:`cfg_options` that turn a config building
+        ``other`` into one building this architecture: those that differ,
+        with ``arch`` and ``norm_cfg`` given whole."""
+        mine, theirs = self.cfg_options(kind), other.cfg_options(kind)
+        groups = ('model.backbone.arch', 'model.backbone.norm_cfg',
+                  'model.neck.norm_cfg')
+
+        def group(key):
+            return next(
+                (g for g in groups if key == g or key.startswith(g + '.')),
+                key)
+
+        changed = {
+            group(key)
+            for key, value in mine.items()
+            if key not in theirs or theirs[key] != value
+        }
+        return OrderedDict((key, value) for key, value in mine.items()
+                           if group(key) in changed)
 
     def mismatches(self, other: 'ViTArchitecture') -> List[str]:
         """``'field: value here vs value there'`` for each difference that

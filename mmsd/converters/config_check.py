@@ -63,7 +63,7 @@ def check_against_config(dst: str, cfg: Config) -> List[str]:
                 f'{dst!r} does not fit the model of {config_name} '
                 '(file vs config):\n  ' + '\n  '.join(differences) +
                 '\nBuild the model for it with --cfg-options ' +
-                format_options(stored.cfg_options(kind)))
+                format_options(stored.options_for(found, kind)))
     lines = []
     load_checked(
         model.backbone,

@@ -11,13 +11,13 @@ as ``decoder.decoder_encoder.layer.N...``. :func:`mmpretrain_key` reads all
 of them. Directories are read with ``json`` and ``safetensors`` (or a safe
 ``torch.load``); transformers is imported only to write.
 """
-import os
 import re
 from collections import OrderedDict, defaultdict
 from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from mmsd.utils import atomic_directory
 from .architecture import ConversionError, DecoderArchitecture, ViTArchitecture
 from .common import QKV, finish, fuse_qkv, split_qkv, unknown_layout
 from .source import Converted, Source
@@ -392,6 +392,6 @@ def write_hf(state_dict: Dict[str, torch.Tensor],
         raise ConversionError(
             f'{model_class.__name__} has no place for {unused[:10]}.')
     model.load_state_dict(tensors, strict=False)
-    os.makedirs(dst, exist_ok=True)
-    model.save_pretrained(dst)
+    with atomic_directory(dst) as tmp:
+        model.save_pretrained(tmp)
     return left

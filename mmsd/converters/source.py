@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-from mmsd.utils import load_checkpoint_file, unwrap_state_dict
+from mmsd.utils import atomic_save, load_checkpoint_file, unwrap_state_dict
 from .architecture import ViTArchitecture
 
 # Weight files of a Hugging Face / timm directory, in order of preference.
@@ -131,13 +131,11 @@ def read_source(path: str) -> Source:
 
 def save_converted(converted: Converted, dst: str) -> int:
     """Write a tensors-only MMPretrain checkpoint (``state_dict`` + a
-    ``meta`` of plain values, the architecture among them). Returns the
-    number of tensors."""
-    directory = osp.dirname(osp.abspath(dst))
-    os.makedirs(directory, exist_ok=True)
+    ``meta`` of plain values, the architecture among them), atomically.
+    Returns the number of tensors."""
     state_dict = {
         key: value.detach().cpu().contiguous()
         for key, value in converted.state_dict.items()
     }
-    torch.save(dict(state_dict=state_dict, meta=converted.meta()), dst)
+    atomic_save(dict(state_dict=state_dict, meta=converted.meta()), dst)
     return len(state_dict)

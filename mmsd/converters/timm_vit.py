@@ -12,14 +12,13 @@ The renames are those of MMPretrain's ``deit3_to_mmpretrain.py``
 only to write.
 """
 import math
-import os
-import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
 import torch
 
+from mmsd.utils import atomic_directory, atomic_save, atomic_write
 from .architecture import (KNOWN_DECODER_HEADS, ConversionError,
                            DecoderArchitecture, ViTArchitecture,
                            heads_for_width)
@@ -323,20 +322,20 @@ def write_timm(state_dict: Dict[str, torch.Tensor],
     tensors = timm_state_dict(state_dict)
     model.load_state_dict(tensors, strict=True)
     if dst.endswith('.safetensors'):
-        from safetensors.torch import save_file
-        os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-        save_file(model.state_dict(), dst)
+        from safetensors.torch import save
+        with atomic_write(dst) as f:
+            f.write(save(model.state_dict()))
     elif dst.endswith('.pth'):
-        os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-        torch.save(model.state_dict(), dst)
+        atomic_save(model.state_dict(), dst)
     else:
         from timm.models import save_for_hf
-        save_for_hf(
-            model,
-            dst,
-            model_args={
-                k: v
-                for k, v in kwargs.items() if k != 'num_classes'
-            },
-            safe_serialization=True)
+        with atomic_directory(dst) as tmp:
+            save_for_hf(
+                model,
+                tmp,
+                model_args={
+                    k: v
+                    for k, v in kwargs.items() if k != 'num_classes'
+                },
+                safe_serialization=True)
     return name, kwargs

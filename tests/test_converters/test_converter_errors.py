@@ -110,6 +110,11 @@ def test_config_of_another_width(hf_vitmae, tmp_path):
     assert f"'{dst}' does not fit the model of {SD_CONFIG}" in message
     assert 'embed_dims: 32 vs 64' in message
     assert 'model.backbone.arch.embed_dims=32' in message
+    # Only what differs: same image and patch size.
+    assert 'model.backbone.img_size' not in message
+    assert 'model.neck.patch_size' not in message
+    assert 'model.backbone.norm_cfg.type=LN model.backbone.norm_cfg.eps=' \
+        '1e-12' in message
     # Heads leave no trace in shapes: the recorded architecture catches
     # them.
     options = convert(hf_vitmae[0]).architecture.cfg_options('mae')

@@ -40,6 +40,9 @@ def test_convert_with_config(hf_vitmae, tmp_path):
     assert 'decoder: MAE, width 16, depth 2, heads 2' in out
     assert 'backbone: all 30 tensors loaded strictly into MAEViT' in out
     assert 'neck: all 32 tensors loaded strictly' in out
+    assert out.splitlines()[-1] == (
+        f'Train with: --cfg-options model.init_checkpoint={dst} ' +
+        ' '.join(options[1:]))
 
 
 def test_encoder_only_source_into_a_self_distillation_config(
