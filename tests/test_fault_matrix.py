@@ -425,7 +425,7 @@ def ckpt_writer_killed_mid_write(tmp_path, image_root, init_checkpoint):
         "    f.write(b'new' * 1000)\n"
         '    f.flush()\n'
         "    print('HALF WRITTEN', flush=True)\n"
-        '    time.sleep(3600)\n'
+        '    time.sleep(300)\n'
     ], tmp_path)
     kill_when(writer, 'HALF WRITTEN')
     assert path.read_bytes() == b'old'  # never half a file
@@ -542,9 +542,9 @@ def test_config_values(case, tmp_path, image_root, init_checkpoint):
 
 # ------------------------------------------------------ resume after kill
 
-# Imported by the killed runs: stalls (forever) the rename that completes
-# the checkpoint file named in MMSD_TEST_STALL_WRITE, after announcing it,
-# so that the test kills the run in the middle of writing it.
+# Imported by the killed runs: stalls the rename that completes the
+# checkpoint file named in MMSD_TEST_STALL_WRITE, after announcing it, so
+# that the test kills the run in the middle of writing it.
 STALL_PLUGIN = '''
 import os
 import sys
@@ -557,7 +557,7 @@ def _stalling_replace(src, dst, *args, **kwargs):
     target = os.environ.get('MMSD_TEST_STALL_WRITE')
     if target and str(dst).endswith(os.sep + target):
         print('STALLED WRITING', dst, flush=True)
-        time.sleep(3600)
+        time.sleep(300)  # killed long before
     return _replace(src, dst, *args, **kwargs)
 
 
@@ -572,7 +572,7 @@ def free_port() -> int:
 
 
 def launch(command, plugin_dir, **env) -> subprocess.Popen:
-    """Start a tool as a user would, in its own process group."""
+    """Start a tool as a user would."""
     environment = dict(
         os.environ,
         OMP_NUM_THREADS='1',
@@ -588,20 +588,54 @@ def launch(command, plugin_dir, **env) -> subprocess.Popen:
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True)
+        text=True)
 
 
 def finish(process: subprocess.Popen, timeout: int = 300) -> str:
-    output, _ = process.communicate(timeout=timeout)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(process)
+        raise
     assert process.returncode == 0, output[-4000:]
     return output
+
+
+def descendants(pid: int) -> list:
+    """``pid`` and all processes below it (torchrun starts each worker in
+    a session of its own, so a process group does not hold them)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as f:
+                    # The command may hold spaces: the fields after ')'.
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL ``process`` and every process it started, at once."""
+    for pid in descendants(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=60)
 
 
 def kill_when(process: subprocess.Popen,
               marker: str,
               timeout: int = 300) -> str:
-    """SIGKILL the whole process group as soon as ``marker`` is printed."""
+    """SIGKILL the run, every process of it, as soon as ``marker`` is
+    printed."""
     lines, seen = [], threading.Event()
 
     def read():
@@ -614,8 +648,7 @@ def kill_when(process: subprocess.Popen,
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     seen.wait(timeout)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=60)
+    kill_tree(process)
     reader.join(timeout=60)
     output = ''.join(lines)
     assert marker in output, f'{marker!r} never came:\n{output[-4000:]}'
