@@ -5,10 +5,11 @@ Importing ``mmsd`` registers its models and hooks into MMPretrain's
 registries; a config only needs
 ``custom_imports = dict(imports=['mmsd'], allow_failed_imports=False)``.
 """
-from .utils import allow_mmengine_checkpoints
+from .utils import allow_mmengine_checkpoints, register_checkpoint_loader
 from .version import __version__
 
 allow_mmengine_checkpoints()
+register_checkpoint_loader()
 
 from . import datasets, engine, evaluation, kdep, models  # noqa: E402,F401
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from typing import Callable, Dict
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -360,6 +361,36 @@ def ckpt_damaged_record_named(tmp_path, image_root, init_checkpoint):
            RuntimeError, second, 'damaged (CRC mismatch)')
 
 
+def ckpt_written_without_mmsd(tmp_path, image_root, init_checkpoint):
+    from mmengine.logging import HistoryBuffer, MessageHub
+    runner = ft_runner(tmp_path / 'work', image_root)
+    hub = MessageHub.get_instance('written_without_mmsd')
+    hub.update_scalar('train/loss', 1.0)
+    path = str(tmp_path / 'plain_mmengine.pth')
+    # What MMEngine saves when mmsd is not imported: its own
+    # HistoryBuffer.__getstate__ adds the statistics methods.
+    with mock.patch.object(
+            HistoryBuffer, '__getstate__', lambda self: dict(
+                self.__dict__, statistics_methods=self._statistics_methods)):
+        torch.save(
+            dict(
+                meta=dict(iter=1),
+                state_dict=runner.model.state_dict(),
+                message_hub=hub.state_dict()), path)
+    raises(lambda: runner.load_checkpoint(path), RuntimeError, path,
+           'run getattr', 'when mmsd is not imported',
+           'README.md, "Checked, safe checkpoint loading"')
+
+
+def ckpt_truncated_loaded_by_runner(tmp_path, image_root, init_checkpoint):
+    runner = ft_runner(tmp_path / 'work', image_root)
+    path = str(tmp_path / 'iter_1.pth')
+    torch.save(dict(state_dict=runner.model.state_dict()), path)
+    truncate(path)
+    raises(lambda: runner.load_checkpoint(path), RuntimeError, path,
+           'truncated')
+
+
 def ckpt_auto_resume_skips_truncated(tmp_path, image_root, init_checkpoint):
     first, second = write_checkpoints(tmp_path)
     truncate(second)
@@ -454,6 +485,8 @@ CHECKPOINT_CASES = {
     'partial model given to test': ckpt_partial_model_for_testing,
     'truncated, named by --resume': ckpt_truncated_named_for_resume,
     'damaged record, named by --resume': ckpt_damaged_record_named,
+    'written by MMEngine without mmsd': ckpt_written_without_mmsd,
+    'truncated, loaded by the runner': ckpt_truncated_loaded_by_runner,
     'truncated newest, --resume alone': ckpt_auto_resume_skips_truncated,
     'empty last_checkpoint, --resume alone':
     ckpt_auto_resume_empty_last_checkpoint,

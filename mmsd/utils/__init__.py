@@ -1,6 +1,8 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from .checkpoint import (allow_mmengine_checkpoints, export_backbone,
-                         load_checkpoint_file, read_state_dict, save_backbone,
+from .checkpoint import (REEXPORT_RECIPE, allow_mmengine_checkpoints,
+                         export_backbone, load_checkpoint_file,
+                         load_local_checkpoint, read_state_dict,
+                         register_checkpoint_loader, save_backbone,
                          select_prefix, unwrap_state_dict)
 from .data_roots import check_data_roots, leaf_datasets
 from .dist import setup_cpu_distributed
@@ -11,11 +13,12 @@ from .resume import (check_checkpoint_file, checkpoint_problem,
 from .tools import load_mmpretrain_tool, run_mmpretrain_tool
 
 __all__ = [
-    'AtomicLocalBackend', 'allow_mmengine_checkpoints', 'atomic_directory',
-    'atomic_save', 'atomic_write', 'check_checkpoint_file',
+    'allow_mmengine_checkpoints', 'atomic_directory', 'atomic_save',
+    'atomic_write', 'AtomicLocalBackend', 'check_checkpoint_file',
     'check_data_roots', 'checkpoint_problem', 'export_backbone',
     'find_resumable_checkpoint', 'leaf_datasets', 'load_checkpoint_file',
-    'load_mmpretrain_tool', 'prepare_resume', 'read_state_dict',
+    'load_local_checkpoint', 'load_mmpretrain_tool', 'prepare_resume',
+    'read_state_dict', 'REEXPORT_RECIPE', 'register_checkpoint_loader',
     'run_mmpretrain_tool', 'save_backbone', 'select_prefix',
     'setup_cpu_distributed', 'unwrap_state_dict'
 ]

@@ -5,12 +5,13 @@ import os.path as osp
 import pickle
 import re
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Union
 
 import torch
 from mmengine.runner import CheckpointLoader
 
 from .fileio import atomic_save
+from .resume import checkpoint_problem
 
 
 def _history_buffer_state(buffer) -> dict:
@@ -50,18 +51,30 @@ def allow_mmengine_checkpoints() -> None:
     torch.serialization.add_safe_globals([HistoryBuffer, *numpy_globals])
 
 
-def load_checkpoint_file(filename: str, what: str = 'checkpoint') -> dict:
+# Where the README shows how to keep the weights of a trusted checkpoint
+# that safe loading refuses.
+REEXPORT_RECIPE = 'README.md, "Checked, safe checkpoint loading"'
+
+
+def load_checkpoint_file(filename: str,
+                         what: str = 'checkpoint',
+                         map_location: Union[str, Callable] = 'cpu') -> dict:
     """Read a whole checkpoint without running code from it.
 
     ``.safetensors`` files are read with ``safetensors``; other local files
     with ``torch.load(weights_only=True)``, which refuses any pickle that
     would import or call code; other URIs through MMEngine's
-    ``CheckpointLoader`` (which loads the same way).
+    ``CheckpointLoader`` (which loads the same way). Errors name the file
+    and say what to do: for a refused pickle, the README's re-export recipe
+    (MMEngine writes such files when mmsd is not imported); for a file cut
+    short or damaged, what :func:`checkpoint_problem` found.
 
     Args:
         filename (str): Local path or any URI MMEngine can read.
         what (str): What the file is for, used in error messages.
             Defaults to 'checkpoint'.
+        map_location (str | Callable): As ``torch.load``'s.
+            Defaults to 'cpu'.
 
     Returns:
         dict: The checkpoint (a state dict, or a dict holding one).
@@ -73,30 +86,64 @@ def load_checkpoint_file(filename: str, what: str = 'checkpoint') -> dict:
     try:
         if local and filename.endswith('.safetensors'):
             from safetensors.torch import load_file
-            checkpoint = load_file(filename, device='cpu')
+            device = map_location if isinstance(map_location, str) else 'cpu'
+            checkpoint = load_file(filename, device=device)
         elif local:
             checkpoint = torch.load(
-                filename, map_location='cpu', weights_only=True)
+                filename, map_location=map_location, weights_only=True)
         else:
             checkpoint = CheckpointLoader.load_checkpoint(
-                filename, map_location='cpu')
+                filename, map_location=map_location)
     except pickle.UnpicklingError as err:
         code = re.search(r'Unsupported global: GLOBAL (\S+)', str(err))
-        if code is None:
+        problem = checkpoint_problem(filename) if local else None
+        if code is None or problem is not None:
             raise RuntimeError(f'Cannot read the {what} file {filename!r}: '
-                               f'{err}') from err
+                               f'{problem or err}.') from err
+        writer = ''
+        if code.group(1) == 'getattr':
+            writer = (' MMEngine writes such calls (its HistoryBuffer '
+                      'statistics methods) when mmsd is not imported.')
         raise RuntimeError(
             f'Refused to read the {what} file {filename!r}: unpickling it '
             f'would import and run {code.group(1)}, and mmsd never runs code '
-            'from a checkpoint (torch.load with weights_only=True). Re-save '
-            'its tensors alone where you trust the file.') from err
-    except Exception as err:  # unreadable or truncated
+            'from a checkpoint (torch.load with weights_only=True).'
+            f'{writer} If you wrote the file or otherwise trust it, re-save '
+            f'its weights once as {REEXPORT_RECIPE} shows.') from err
+    except Exception as err:  # unreadable, truncated or damaged
+        problem = checkpoint_problem(filename) if local else None
+        if problem is not None:
+            raise RuntimeError(
+                f'Cannot read the {what} file {filename!r}: {problem}. A '
+                'run killed while writing it, a full disk or an '
+                'interrupted copy leaves such a file; use another '
+                'checkpoint.') from err
         raise RuntimeError(f'Cannot read the {what} file {filename!r}: '
                            f'{err}') from err
     if not isinstance(checkpoint, dict):
         raise RuntimeError(f'The {what} file {filename!r} holds a '
                            f'{type(checkpoint).__name__}, not a state dict.')
     return checkpoint
+
+
+def load_local_checkpoint(
+        filename: str,
+        map_location: Union[str, Callable, None] = None) -> dict:
+    """MMEngine's loader of local checkpoint files, replaced by
+    :func:`load_checkpoint_file` so that the runner's loads (``load_from``,
+    ``--resume``, ``tools/test.py``) name the file in their errors too.
+    Registered by :func:`register_checkpoint_loader`."""
+    if '://' in filename:  # a scheme no MMEngine loader knows
+        raise ValueError(f'No checkpoint loader reads {filename!r}.')
+    return load_checkpoint_file(
+        osp.expanduser(filename), map_location=map_location)
+
+
+def register_checkpoint_loader() -> None:
+    """Make MMEngine's ``CheckpointLoader`` read local files with
+    :func:`load_local_checkpoint`."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_local_checkpoint, force=True)
 
 
 def unwrap_state_dict(checkpoint: dict) -> dict:
