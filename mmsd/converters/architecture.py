@@ -47,6 +47,28 @@ class DecoderArchitecture:
     def mlp_ratio(self) -> float:
         return self.feedforward_channels / self.embed_dims
 
+    @classmethod
+    def from_module(cls, neck: nn.Module) -> 'DecoderArchitecture':
+        """Read a built ``MAEPretrainDecoder``."""
+        block = neck.decoder_blocks[0]
+        return cls(
+            embed_dims=neck.decoder_embed.out_features,
+            num_layers=len(neck.decoder_blocks),
+            num_heads=block.attn.num_heads,
+            feedforward_channels=block.ffn.layers[0][0].out_features,
+            ln_eps=neck.decoder_norm.eps,
+            out_channels=neck.decoder_pred.out_features)
+
+    def mismatches(self, other: 'DecoderArchitecture') -> List[str]:
+        """``'decoder field: value here vs value there'`` per difference."""
+        found = []
+        for field in dataclasses.fields(self):
+            mine, theirs = getattr(self,
+                                   field.name), getattr(other, field.name)
+            if mine != theirs:
+                found.append(f'decoder {field.name}: {mine!r} vs {theirs!r}')
+        return found
+
 
 @dataclasses.dataclass
 class ViTArchitecture:
@@ -151,14 +173,7 @@ class ViTArchitecture:
         patch = projection.kernel_size[0]
         decoder = None
         if neck is not None:
-            block = neck.decoder_blocks[0]
-            decoder = DecoderArchitecture(
-                embed_dims=neck.decoder_embed.out_features,
-                num_layers=len(neck.decoder_blocks),
-                num_heads=block.attn.num_heads,
-                feedforward_channels=block.ffn.layers[0][0].out_features,
-                ln_eps=neck.decoder_norm.eps,
-                out_channels=neck.decoder_pred.out_features)
+            decoder = DecoderArchitecture.from_module(neck)
         return cls(
             patch_size=patch,
             img_size=backbone.patch_resolution[0] * patch,
@@ -323,12 +338,7 @@ class ViTArchitecture:
             for name in fields if getattr(self, name) != getattr(other, name)
         ]
         if self.decoder is not None and other.decoder is not None:
-            for field in dataclasses.fields(DecoderArchitecture):
-                mine = getattr(self.decoder, field.name)
-                theirs = getattr(other.decoder, field.name)
-                if mine != theirs:
-                    found.append(f'decoder {field.name}: {mine!r} vs '
-                                 f'{theirs!r}')
+            found += self.decoder.mismatches(other.decoder)
         return found
 
     def describe(self) -> List[str]:
@@ -367,6 +377,26 @@ class ViTArchitecture:
         if extras:
             lines.append('source training: ' + ', '.join(extras))
         return lines
+
+
+def recorded_mismatches(module: nn.Module, meta: dict,
+                        prefix: str) -> List[str]:
+    """What differs (``'field: file vs module'``) between a built
+    MMPretrain ViT encoder or MAE decoder (``prefix`` ``'neck.'``) and the
+    architecture a converted or exported file records in its ``meta``.
+    Heads and LayerNorm eps leave no trace in key names or shapes. ``[]``
+    when the file records none or the module is neither."""
+    from mmpretrain.models import MAEPretrainDecoder, VisionTransformer
+    if not meta.get('architecture'):
+        return []
+    stored = ViTArchitecture.from_dict(meta['architecture'])
+    if isinstance(module, VisionTransformer):
+        return stored.replace(decoder=None).mismatches(
+            ViTArchitecture.from_modules(module))
+    if isinstance(module, MAEPretrainDecoder) and stored.decoder is not None:
+        return stored.decoder.mismatches(
+            DecoderArchitecture.from_module(module))
+    return []
 
 
 def format_options(options: Dict[str, object]) -> str:

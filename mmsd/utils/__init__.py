@@ -1,7 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .checkpoint import (REEXPORT_RECIPE, allow_mmengine_checkpoints,
                          export_backbone, load_checkpoint_file,
-                         load_local_checkpoint, read_state_dict,
+                         load_local_checkpoint, read_meta, read_state_dict,
                          register_checkpoint_loader, save_backbone,
                          select_prefix, unwrap_state_dict)
 from .data_roots import check_data_roots, leaf_datasets
@@ -18,7 +18,7 @@ __all__ = [
     'check_data_roots', 'checkpoint_problem', 'export_backbone',
     'find_resumable_checkpoint', 'leaf_datasets', 'load_checkpoint_file',
     'load_local_checkpoint', 'load_mmpretrain_tool', 'prepare_resume',
-    'read_state_dict', 'REEXPORT_RECIPE', 'register_checkpoint_loader',
-    'run_mmpretrain_tool', 'save_backbone', 'select_prefix',
-    'setup_cpu_distributed', 'unwrap_state_dict'
+    'read_meta', 'read_state_dict', 'REEXPORT_RECIPE',
+    'register_checkpoint_loader', 'run_mmpretrain_tool', 'save_backbone',
+    'select_prefix', 'setup_cpu_distributed', 'unwrap_state_dict'
 ]

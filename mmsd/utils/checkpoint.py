@@ -146,6 +146,22 @@ def register_checkpoint_loader() -> None:
         prefixes='', loader=load_local_checkpoint, force=True)
 
 
+def read_meta(filename: str) -> dict:
+    """The ``meta`` of a local ``.pth`` checkpoint, without reading its
+    tensors (memory-mapped, ``weights_only``); ``{}`` if it has none or
+    cannot say."""
+    if '://' in filename or filename.endswith('.safetensors') or \
+            not osp.isfile(filename):
+        return {}
+    try:
+        checkpoint = torch.load(
+            filename, map_location='cpu', weights_only=True, mmap=True)
+    except Exception:  # the tensor read names the problem
+        return {}
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def unwrap_state_dict(checkpoint: dict) -> dict:
     """The state dict inside an MMEngine (``state_dict``), official-style
     (``model``) or bare checkpoint."""

@@ -205,3 +205,30 @@ def test_importing_mmsd_loads_no_timm_and_no_vit_models():
                             capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_training_refuses_heads_and_eps_the_file_does_not_have(
+        hf_vitmae, tmp_path):
+    """Heads and LayerNorm eps leave no trace in keys or shapes; a file
+    that records its architecture is checked against the model at load."""
+    from mmpretrain.registry import MODELS
+    dst = str(tmp_path / 'mae.pth')
+    converted = convert(hf_vitmae[0])
+    save_converted(converted, dst)
+    options = converted.architecture.cfg_options('mae')
+    for change, expected in (
+        ({'model.backbone.arch.num_heads': 4}, 'num_heads: 2 vs 4'),
+        ({'model.backbone.norm_cfg.eps': 1e-6}, 'ln_eps: 1e-12 vs 1e-06'),
+        ({'model.neck.decoder_num_heads': 4}, 'decoder num_heads: 2 vs 4'),
+    ):
+        cfg = tiny_config(SD_CONFIG, **{**options, **change})
+        cfg.model.init_checkpoint = dst
+        model = MODELS.build(cfg.model)
+        with pytest.raises(CheckpointMismatchError) as error:
+            model.init_weights()
+        message = str(error.value)
+        assert f"The initial file '{dst}'" in message, message
+        assert expected in message, message
+    cfg = tiny_config(SD_CONFIG, **options)
+    cfg.model.init_checkpoint = dst
+    MODELS.build(cfg.model).init_weights()  # the printed options fit

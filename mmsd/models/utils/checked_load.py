@@ -12,7 +12,8 @@ import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmsd.utils import read_state_dict, select_prefix
+from mmsd.converters.architecture import recorded_mismatches
+from mmsd.utils import read_meta, read_state_dict, select_prefix
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -48,7 +49,8 @@ def load_checked(module: nn.Module,
 
     Raises:
         CheckpointMismatchError: Listing missing, unexpected and mismatched
-            keys.
+            keys, or, for files that record their architecture (converted or
+            exported ViTs), the heads, LayerNorm eps etc. that differ.
     """
     if checkpoint is None:
         state_dict = read_state_dict(filename, prefix, what=what)
@@ -57,6 +59,14 @@ def load_checked(module: nn.Module,
                                    f'The {what} file {filename!r}')
     state_dict = check_state_dict(module, state_dict, filename, prefix, what,
                                   ignore_keys)
+    differences = recorded_mismatches(module, read_meta(filename), prefix)
+    if differences:
+        raise CheckpointMismatchError(
+            f'The {what} file {filename!r} (prefix {prefix!r}) records an '
+            f'architecture {type(module).__name__} does not have (file vs '
+            'model):\n  ' + '\n  '.join(differences) + '\nBuild the model '
+            'with the --cfg-options tools/convert_checkpoint.py prints (its '
+            '--config option checks a config).')
     module.load_state_dict(state_dict, strict=not ignore_keys)
     MMLogger.get_current_instance().info(
         f'Loaded {len(state_dict)} tensors of the {what} from {filename} '
@@ -64,12 +74,13 @@ def load_checked(module: nn.Module,
 
 
 def check_state_dict(
-        module: nn.Module,
-        state_dict: Dict[str, torch.Tensor],
-        filename: str,
-        prefix: str = '',
-        what: str = 'checkpoint',
-        ignore_keys: Sequence[str] = ()) -> Dict[str, torch.Tensor]:
+    module: nn.Module,
+    state_dict: Dict[str, torch.Tensor],
+    filename: str,
+    prefix: str = '',
+    what: str = 'checkpoint',
+    ignore_keys: Sequence[str] = ()
+) -> Dict[str, torch.Tensor]:
     """Check that ``state_dict`` fits ``module`` key by key and shape by
     shape; arguments as :func:`load_checked`, ``filename`` and ``prefix``
     are only named in the error.
