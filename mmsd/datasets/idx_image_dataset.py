@@ -65,6 +65,11 @@ class IdxImageDataset(BaseDataset):
         num_per_class (int, optional): Keep a stratified subset of this many
             images per class. Defaults to None (all images).
         subset_seed (int): Seed of the subset draw. Defaults to 0.
+        skip_per_class (int): Skip the first this many images per class of
+            the seeded draw before keeping ``num_per_class``. With the same
+            ``subset_seed``, ``skip_per_class=n`` gives images disjoint from
+            the subset ``num_per_class=n`` (e.g. a probe set disjoint from a
+            small target set). Defaults to 0.
         **kwargs: Arguments of :class:`mmengine.dataset.BaseDataset`.
     """
     PREFIXES = dict(train='train', test='t10k')
@@ -75,13 +80,18 @@ class IdxImageDataset(BaseDataset):
                  classes: Sequence[str] = FASHION_MNIST_CLASSES,
                  num_per_class: Optional[int] = None,
                  subset_seed: int = 0,
+                 skip_per_class: int = 0,
                  **kwargs) -> None:
         if split not in self.PREFIXES:
             raise ValueError(f'IdxImageDataset: split={split!r} is not one '
                              f'of {tuple(self.PREFIXES)}.')
+        if skip_per_class < 0:
+            raise ValueError('IdxImageDataset: skip_per_class must be >= 0, '
+                             f'got {skip_per_class}.')
         self.split = split
         self.num_per_class = num_per_class
         self.subset_seed = subset_seed
+        self.skip_per_class = skip_per_class
         super().__init__(
             data_root=data_root,
             metainfo=dict(classes=tuple(classes)),
@@ -113,14 +123,21 @@ class IdxImageDataset(BaseDataset):
                 f'{self.metainfo["classes"]}. Fix the file, or set the '
                 'dataset\'s "classes" to all its classes.')
         indices = np.arange(len(labels))
-        if self.num_per_class is not None:
+        if self.num_per_class is not None or self.skip_per_class:
             rng = np.random.default_rng(self.subset_seed)
-            indices = np.sort(
-                np.concatenate([
-                    rng.permutation(
-                        np.flatnonzero(labels == label))[:self.num_per_class]
-                    for label in np.unique(labels)
-                ]))
+            start = self.skip_per_class
+            stop = None if self.num_per_class is None else \
+                start + self.num_per_class
+            parts = []
+            for label in np.unique(labels):
+                drawn = rng.permutation(np.flatnonzero(labels == label))
+                if stop is not None and stop > len(drawn):
+                    raise ValueError(
+                        f'IdxImageDataset: class {label} of {self.data_root} '
+                        f'({self.split}) has {len(drawn)} images, fewer than '
+                        f'skip_per_class + num_per_class = {stop}.')
+                parts.append(drawn[start:stop])
+            indices = np.sort(np.concatenate(parts))
         return [
             dict(
                 img=np.repeat(images[i][..., None], 3, axis=-1),

@@ -43,6 +43,34 @@ def test_stratified_subset_is_seeded():
     assert first != [other.get_data_info(i)['img'].sum() for i in range(20)]
 
 
+def test_skip_per_class_gives_disjoint_sets():
+    # A small target set, and a probe set of the rest of the same draw.
+    target = IdxImageDataset(FASHION, num_per_class=10, subset_seed=3)
+    probe = IdxImageDataset(
+        FASHION, num_per_class=50, subset_seed=3, skip_per_class=50)
+    rest = IdxImageDataset(FASHION, subset_seed=3, skip_per_class=150)
+    assert np.bincount(labels_of(probe)).tolist() == [50] * 10
+    assert np.bincount(labels_of(rest)).tolist() == [50] * 10
+    # The first 10 of a 60-per-class draw are the target set: skipping
+    # them keeps exactly the other 50.
+    larger = IdxImageDataset(FASHION, num_per_class=60, subset_seed=3)
+    after = IdxImageDataset(
+        FASHION, num_per_class=50, subset_seed=3, skip_per_class=10)
+
+    def images(dataset):
+        return {
+            dataset.get_data_info(i)['img'].tobytes()
+            for i in range(len(dataset))
+        }
+
+    assert images(target) | images(after) == images(larger)
+    assert not images(target) & images(after)
+    assert not images(target) & images(probe)
+    assert not images(probe) & images(rest)
+    with pytest.raises(ValueError, match='fewer than skip_per_class'):
+        IdxImageDataset(FASHION, num_per_class=60, skip_per_class=150)
+
+
 def test_bad_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='t10k-images-idx3-ubyte'):
         IdxImageDataset(str(tmp_path), split='test')
