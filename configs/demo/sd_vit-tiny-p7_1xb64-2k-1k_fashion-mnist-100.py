@@ -1,0 +1,73 @@
+# Demo stages 1 + 2 where further pre-training overfits: 100 unlabelled
+# Fashion-MNIST target images (10 per class), 2,000 iterations of further
+# pre-training of the digit MAE (about 1,300 epochs of the target set), then
+# 1,000 iterations of self-distillation from its original weights towards
+# the further-pre-trained encoder. RepresentationProbeHook follows both
+# stages on embedded images the run never trains on.
+_base_ = [
+    '../_base_/models/sd_mae_vit-tiny-p7.py',
+    '../_base_/datasets/fashion_mnist_mae.py',
+    '../_base_/schedules/self_distill_2x20k.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(init_checkpoint='work_dirs/demo/stage0/iter_3000.pth')
+
+# The target set: the first `target_per_class` images per class of the
+# embedded train split's draw with `subset_seed`.
+target_per_class = 10
+subset_seed = 0
+train_dataloader = dict(
+    dataset=dict(num_per_class=target_per_class, subset_seed=subset_seed))
+
+further_iters = 2000
+distill_iters = 1000
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=False,
+        begin=0,
+        end=further_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=False,
+        begin=further_iters,
+        end=further_iters + distill_iters),
+]
+train_cfg = dict(max_iters=further_iters + distill_iters)
+
+# Probe sets from the same draw, after the largest target set used by the
+# benchmark (50 per class), so never trained on: a labelled kNN bank of 500
+# images and 1,000 query images, whose MAE loss is also the held-out loss.
+probe_images = dict(
+    type='IdxImageDataset',
+    data_root='demo_data/fashion_mnist',
+    split='train',
+    subset_seed=subset_seed,
+    pipeline=[dict(type='PackInputs')])
+bank_images = dict(num_per_class=50, skip_per_class=50, **probe_images)
+query_images = dict(num_per_class=100, skip_per_class=100, **probe_images)
+target_images = dict(num_per_class=target_per_class, **probe_images)
+custom_hooks = [
+    dict(type='SelfDistillStageHook', switch_iter=further_iters),
+    dict(type='TeacherCacheHook'),
+    dict(
+        type='ExportBackboneHook',
+        sources=dict(sd_backbone='backbone.', fpt_backbone='teacher.')),
+    dict(
+        type='RepresentationProbeHook',
+        interval=100,
+        bank_dataloader=dict(batch_size=500, dataset=bank_images),
+        query_dataloader=dict(batch_size=500, dataset=query_images),
+        heldout_dataloader=dict(batch_size=500, dataset=query_images),
+        train_eval_dataloader=dict(batch_size=500, dataset=target_images),
+        linear_probe=True),
+]
+default_hooks = dict(
+    logger=dict(interval=100),
+    checkpoint=dict(interval=further_iters, max_keep_ckpts=-1))
