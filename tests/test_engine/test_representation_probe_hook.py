@@ -124,6 +124,7 @@ def test_probes_student_and_each_teacher_once(image_root, init_checkpoint,
     runner.train()
     # Start, every 2 iterations; stage 2 (distilling) from iteration 4.
     assert [r['step'] for r in hook.history] == [0, 2, 4, 6, 8]
+    assert [r['round'] for r in hook.history] == [0, 0, 0, 1, 1]
     assert [r['distilling'] for r in hook.history] == [0, 0, 0, 1, 1]
     assert hook.history[0]['train_loss'] is None
     assert all(r['train_loss'] > 0 for r in hook.history[1:])
@@ -151,6 +152,20 @@ def test_probes_student_and_each_teacher_once(image_root, init_checkpoint,
     assert probes[8]['probe/linear_top1'] == hook.history[4]['linear_top1']
     [teacher_line] = [r for r in scalars if 'probe/teacher_knn_top1' in r]
     assert teacher_line['step'] == 4
+
+
+def test_teacher_checkpoint_run_probes_its_teacher_at_the_start(
+        image_root, init_checkpoint, probe_root, tmp_path):
+    runner = Runner.from_cfg(
+        make_config(image_root, init_checkpoint, tmp_path,
+                    probe_hook(probe_root, image_root),
+                    **{'model.teacher_checkpoint': init_checkpoint}))
+    hook = the_probe(runner)
+    runner.train()
+    # Stage 1 is skipped: the run starts at iteration 4, distilling.
+    assert [r['step'] for r in hook.history] == [4, 6, 8]
+    assert all(r['round'] == 1 for r in hook.history)
+    assert [r['step'] for r in hook.teacher_history] == [4]
 
 
 def test_training_is_the_same_with_and_without_the_probe(

@@ -9,16 +9,16 @@ from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 from torch import nn
 from torch.utils.data import DataLoader
 
 from mmsd.evaluation import knn_predict, linear_probe_predict
 from mmsd.models.utils.fixed_masks import fixed_masks
-from mmsd.models.utils.teacher_cache import module_fingerprint
 from ..dataset_pass import build_ordered_dataloader, gather_in_order
 from ..isolation import eval_mode, preserved_random_state
 from ..overfitting import overfitting_signs
-from ..utils import get_ori_model
+from ..utils import model_with
 
 # Scalar names (as logged, without the ``probe/`` prefix) where higher is
 # better; for the others (MAE losses) lower is better.
@@ -50,7 +50,8 @@ class RepresentationProbeHook(Hook):
       its dataset index), so the curves are not noisy from re-masking;
     - ``probe/teacher_knn_top1`` and ``probe/teacher_linear_top1``: the
       frozen teacher of a self-distillation model, once per teacher
-      (checked by a fingerprint of its weights).
+      (a new teacher is a new self-distillation round, ``distill_round``
+      of :class:`mmsd.models.teacher.SelfDistillMixin`).
 
     Values go through the runner's visualizer (``scalars.json``,
     TensorBoard, ... at ``step`` = iterations done) and a log line.
@@ -71,7 +72,8 @@ class RepresentationProbeHook(Hook):
     self-distillation is the remedy.
 
     For later hooks, the results are kept on the hook: ``history`` (one
-    dict per student probe: ``step``, ``distilling``, ``train_loss`` (mean
+    dict per student probe: ``step``, ``round`` (0 while further
+    pre-training, then one per teacher), ``distilling``, ``train_loss`` (mean
     training loss since the previous probe), ``knn_top1``, ``linear_top1``,
     ``mae_heldout``, ``mae_train`` where measured), ``teacher_history``
     (one dict per teacher probe), ``latest`` (the last student record) and
@@ -180,10 +182,9 @@ class RepresentationProbeHook(Hook):
         self.best: Dict[str, dict] = {}
         self.warning: Optional[dict] = None
         self._phase_start = 0  # index in history where the student started
-        self._teacher_fingerprint: Optional[str] = None
+        self._teacher_round = 0  # the round whose teacher was probed
         self._loss_sum = 0.0
         self._loss_count = 0
-        self._distilling: Optional[bool] = None
 
     @property
     def latest(self) -> Optional[dict]:
@@ -194,11 +195,8 @@ class RepresentationProbeHook(Hook):
 
     def before_train(self, runner) -> None:
         """Check the model and build the probe dataloaders."""
-        model = get_ori_model(runner.model)
+        model = model_with(runner, 'backbone', self, 'FurtherPretrainMAE')
         name = type(self).__name__
-        if not isinstance(getattr(model, 'backbone', None), nn.Module):
-            raise TypeError(f'{name} needs a model with a backbone encoder, '
-                            f'got {type(model).__name__}.')
         mae_probes = [k for k in ('heldout', 'train') if self.loader_cfgs[k]]
         if mae_probes and not (hasattr(model.backbone, 'random_masking')
                                and hasattr(model, 'neck')
@@ -236,12 +234,7 @@ class RepresentationProbeHook(Hook):
         if not self.history:
             self._probe(runner, runner.iter)
             return
-        distilling = self._is_distilling(runner)
-        if distilling and self._distilling is not True:
-            # Just switched, or resumed (then the fingerprint saved in the
-            # checkpoint says whether this teacher was probed already).
-            self._check_teacher(runner, runner.iter)
-        self._distilling = distilling
+        self._check_teacher(runner, runner.iter)
 
     def after_train_iter(self,
                          runner,
@@ -276,7 +269,7 @@ class RepresentationProbeHook(Hook):
             best=self.best,
             warning=self.warning,
             phase_start=self._phase_start,
-            teacher_fingerprint=self._teacher_fingerprint,
+            teacher_round=self._teacher_round,
             loss_sum=self._loss_sum,
             loss_count=self._loss_count)
 
@@ -286,29 +279,28 @@ class RepresentationProbeHook(Hook):
         self.best = dict(state['best'])
         self.warning = state['warning']
         self._phase_start = state['phase_start']
-        self._teacher_fingerprint = state['teacher_fingerprint']
+        self._teacher_round = state['teacher_round']
         self._loss_sum = state['loss_sum']
         self._loss_count = state['loss_count']
-        self._distilling = None
 
     # --- probing ----------------------------------------------------------
 
     @staticmethod
-    def _is_distilling(runner) -> bool:
-        return bool(
-            getattr(get_ori_model(runner.model), 'distill_enabled', False))
+    def _round(runner) -> int:
+        """The self-distillation round: 0 while further pre-training (or
+        without a teacher), then 1, 2, ... one per teacher."""
+        return int(getattr(get_ori_model(runner.model), 'distill_round', 0))
 
     def _probe(self, runner, step: int) -> None:
         """Probe the student (and a changed teacher) at ``step``."""
         start = time.perf_counter()
         model = get_ori_model(runner.model)
-        distilling = self._is_distilling(runner)
         if self.history and self.history[-1]['step'] == step:
-            return  # e.g. the last iteration is also a multiple of interval
-        if distilling:
-            self._check_teacher(runner, step)
-        self._distilling = distilling
-        record = dict(step=step, distilling=distilling)
+            return  # already probed at this step
+        self._check_teacher(runner, step)
+        distill_round = self._round(runner)
+        record = dict(
+            step=step, round=distill_round, distilling=distill_round > 0)
         record['train_loss'] = self._mean_train_loss()
         with preserved_random_state(), torch.no_grad(), eval_mode(model):
             if 'bank' in self.loaders:
@@ -327,23 +319,25 @@ class RepresentationProbeHook(Hook):
         self._check_overfitting(step)
 
     def _check_teacher(self, runner, step: int) -> None:
-        """Probe the teacher if its weights changed since the last probe;
-        a new teacher also restarts the student's curve."""
+        """Probe the teacher once per round (a new teacher); it also
+        restarts the student's curve. A resumed run knows from its
+        checkpoint which round's teacher it probed."""
+        distill_round = self._round(runner)
+        if distill_round == 0 or distill_round == self._teacher_round:
+            return
         model = get_ori_model(runner.model)
-        teacher = getattr(model, 'teacher', None)
-        if teacher is None:
-            return
-        fingerprint = module_fingerprint(teacher)
-        if fingerprint == self._teacher_fingerprint:
-            return
-        self._teacher_fingerprint = fingerprint
+        teacher = model.teacher
+        self._teacher_round = distill_round
         self._phase_start = len(self.history)
         self.best = {}
         if not self.probe_teacher or 'bank' not in self.loaders:
             return
         start = time.perf_counter()
         with preserved_random_state(), torch.no_grad(), eval_mode(model):
-            record = dict(step=step, **self._accuracy(model, teacher))
+            record = dict(
+                step=step,
+                round=distill_round,
+                **self._accuracy(model, teacher))
         self.teacher_history.append(record)
         self._log(runner, record, 'teacher_', time.perf_counter() - start)
 
