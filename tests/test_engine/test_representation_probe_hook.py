@@ -115,13 +115,23 @@ def read_scalars(work_dir) -> list:
         return [json.loads(line) for line in f]
 
 
-def test_probes_student_and_each_teacher_once(image_root, init_checkpoint,
-                                              probe_root, tmp_path):
+@pytest.fixture(scope='module')
+def probed_run(image_root, init_checkpoint, probe_root, tmp_path_factory):
+    """A 4 + 4-iteration self-distillation run probed every 2 iterations,
+    checkpoints at every iteration, and the losses of every iteration."""
+    work_dir = tmp_path_factory.mktemp('probed')
     runner = Runner.from_cfg(
-        make_config(image_root, init_checkpoint, tmp_path,
+        make_config(image_root, init_checkpoint, work_dir,
                     probe_hook(probe_root, image_root)))
-    hook = the_probe(runner)
+    record = LossRecordHook()
+    runner.register_hook(record)
     runner.train()
+    return SimpleNamespace(
+        work_dir=work_dir, hook=the_probe(runner), losses=record.losses)
+
+
+def test_probes_student_and_each_teacher_once(probed_run):
+    hook = probed_run.hook
     # Start, every 2 iterations; stage 2 (distilling) from iteration 4.
     assert [r['step'] for r in hook.history] == [0, 2, 4, 6, 8]
     assert [r['round'] for r in hook.history] == [0, 0, 0, 1, 1]
@@ -145,7 +155,7 @@ def test_probes_student_and_each_teacher_once(image_root, init_checkpoint,
     assert hook.best['mae_heldout']['value'] == min(r['mae_heldout']
                                                     for r in hook.history[3:])
     # Scalars reach the visualizer's scalars.json at their steps.
-    scalars = read_scalars(tmp_path)
+    scalars = read_scalars(probed_run.work_dir)
     probes = {r['step']: r for r in scalars if 'probe/knn_top1' in r}
     assert sorted(probes) == [0, 2, 4, 6, 8]
     assert probes[6]['probe/mae_heldout'] == hook.history[3]['mae_heldout']
@@ -169,19 +179,15 @@ def test_teacher_checkpoint_run_probes_its_teacher_at_the_start(
 
 
 def test_training_is_the_same_with_and_without_the_probe(
-        image_root, init_checkpoint, probe_root, tmp_path):
-    losses = []
-    for name, probe in (('plain', None), ('probed',
-                                          probe_hook(probe_root, image_root))):
-        runner = Runner.from_cfg(
-            make_config(image_root, init_checkpoint, tmp_path / name, probe))
-        record = LossRecordHook()
-        runner.register_hook(record)
-        runner.train()
-        losses.append(record.losses)
-    assert len(losses[0]) == 8 and losses[0] == losses[1]
-    plain = read_state_dict(str(tmp_path / 'plain' / 'iter_8.pth'))
-    probed = read_state_dict(str(tmp_path / 'probed' / 'iter_8.pth'))
+        image_root, init_checkpoint, probed_run, tmp_path):
+    runner = Runner.from_cfg(
+        make_config(image_root, init_checkpoint, tmp_path))
+    record = LossRecordHook()
+    runner.register_hook(record)
+    runner.train()
+    assert len(record.losses) == 8 and record.losses == probed_run.losses
+    plain = read_state_dict(str(tmp_path / 'iter_8.pth'))
+    probed = read_state_dict(str(probed_run.work_dir / 'iter_8.pth'))
     assert plain.keys() == probed.keys()
     for key in plain:
         assert torch.equal(plain[key], probed[key]), key
@@ -189,11 +195,8 @@ def test_training_is_the_same_with_and_without_the_probe(
 
 @pytest.mark.parametrize('resume_iter', [3, 5])
 def test_resume_continues_the_same_curves(image_root, init_checkpoint,
-                                          probe_root, tmp_path, resume_iter):
-    full = Runner.from_cfg(
-        make_config(image_root, init_checkpoint, tmp_path / 'full',
-                    probe_hook(probe_root, image_root)))
-    full.train()
+                                          probe_root, probed_run, tmp_path,
+                                          resume_iter):
     resumed = Runner.from_cfg(
         make_config(
             image_root,
@@ -201,9 +204,9 @@ def test_resume_continues_the_same_curves(image_root, init_checkpoint,
             tmp_path / 'resumed',
             probe_hook(probe_root, image_root),
             resume=True,
-            load_from=str(tmp_path / 'full' / f'iter_{resume_iter}.pth')))
+            load_from=str(probed_run.work_dir / f'iter_{resume_iter}.pth')))
     resumed.train()
-    expected, actual = the_probe(full), the_probe(resumed)
+    expected, actual = probed_run.hook, the_probe(resumed)
     assert actual.history == expected.history
     assert actual.teacher_history == expected.teacher_history
     assert actual.best == expected.best
@@ -391,6 +394,7 @@ def test_bad_settings_are_named(image_root, init_checkpoint, probe_root,
         runner.train()
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU launcher test')
 def test_two_processes_gather_the_whole_probe_sets(image_root, init_checkpoint,
                                                    probe_root, tmp_path,
