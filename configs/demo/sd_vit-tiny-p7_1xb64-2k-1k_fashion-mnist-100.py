@@ -1,9 +1,9 @@
-# Demo stages 1 + 2 where further pre-training overfits: 100 unlabelled
-# Fashion-MNIST target images (10 per class), 2,000 iterations of further
-# pre-training of the digit MAE (about 1,300 epochs of the target set), then
-# 1,000 iterations of self-distillation from its original weights towards
-# the further-pre-trained encoder. RepresentationProbeHook follows both
-# stages on embedded images the run never trains on.
+# Demo stages 1 + 2 where further pre-training overfits: 100 Fashion-MNIST
+# target images (10 per class; stages 1 + 2 ignore their labels), 2,000
+# iterations of further pre-training of the digit MAE (about 1,300 epochs of
+# the target set), then 1,000 iterations of self-distillation from its
+# original weights towards the further-pre-trained encoder.
+# RepresentationProbeHook follows both stages.
 _base_ = [
     '../_base_/models/sd_mae_vit-tiny-p7.py',
     '../_base_/datasets/fashion_mnist_mae.py',
@@ -41,18 +41,19 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=further_iters + distill_iters)
 
-# Probe sets from the same draw, after the largest target set used by the
-# benchmark (50 per class), so never trained on: a labelled kNN bank of 500
-# images and 1,000 query images, whose MAE loss is also the held-out loss.
+# The probe: kNN bank and linear probe fitted on the target images with
+# their labels (the labels a user in this regime has, also used to
+# fine-tune), classifying 1,000 other images of the same draw that the run
+# never trains on (after 100 per class: never in a target set); their MAE
+# loss is the held-out loss.
 probe_images = dict(
     type='IdxImageDataset',
     data_root='demo_data/fashion_mnist',
     split='train',
     subset_seed=subset_seed,
     pipeline=[dict(type='PackInputs')])
-bank_images = dict(num_per_class=50, skip_per_class=50, **probe_images)
-query_images = dict(num_per_class=100, skip_per_class=100, **probe_images)
 target_images = dict(num_per_class=target_per_class, **probe_images)
+unseen_images = dict(num_per_class=100, skip_per_class=100, **probe_images)
 custom_hooks = [
     dict(type='SelfDistillStageHook', switch_iter=further_iters),
     dict(type='TeacherCacheHook'),
@@ -62,9 +63,9 @@ custom_hooks = [
     dict(
         type='RepresentationProbeHook',
         interval=100,
-        bank_dataloader=dict(batch_size=500, dataset=bank_images),
-        query_dataloader=dict(batch_size=500, dataset=query_images),
-        heldout_dataloader=dict(batch_size=500, dataset=query_images),
+        bank_dataloader=dict(batch_size=500, dataset=target_images),
+        query_dataloader=dict(batch_size=500, dataset=unseen_images),
+        heldout_dataloader=dict(batch_size=500, dataset=unseen_images),
         train_eval_dataloader=dict(batch_size=500, dataset=target_images),
         linear_probe=True),
 ]

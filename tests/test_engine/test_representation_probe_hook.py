@@ -162,6 +162,12 @@ def test_probes_student_and_each_teacher_once(probed_run):
     assert probes[8]['probe/linear_top1'] == hook.history[4]['linear_top1']
     [teacher_line] = [r for r in scalars if 'probe/teacher_knn_top1' in r]
     assert teacher_line['step'] == 4
+    # The state is saved under the probe's name.
+    state = torch.load(
+        probed_run.work_dir / 'iter_8.pth',
+        weights_only=True)['representation_probe']
+    assert list(state) == ['probe']
+    assert state['probe']['history'] == hook.history
 
 
 def test_teacher_checkpoint_run_probes_its_teacher_at_the_start(
@@ -436,15 +442,16 @@ def test_two_processes_gather_the_whole_probe_sets(image_root, init_checkpoint,
     for key in ('probe/mae_heldout', 'probe/mae_train'):
         assert two[0][key] == pytest.approx(one[0][key], rel=1e-5)
     state = torch.load(tmp_path / 'two' / 'iter_2.pth', weights_only=True)
-    history = state['representation_probe']['history']
-    assert [r['step'] for r in history] == [0, 2]
-    [teacher] = state['representation_probe']['teacher_history']
+    state = state['representation_probe']['probe']
+    assert [r['step'] for r in state['history']] == [0, 2]
+    [teacher] = state['teacher_history']
     assert teacher['step'] == 1
 
 
 PROBE_CONFIGS = [
     'configs/demo/sd_vit-tiny-p7_1xb64-2k-1k_fashion-mnist-100.py',
     'configs/self_distill/sd-probe_vit-b-p16_mae-in1k_1xb64-2x20k_cub.py',
+    'benchmarks/configs/sd_vit-tiny-p7_fashion-mnist_two-probes.py',
 ]
 
 
@@ -453,11 +460,14 @@ def test_config_probes_build(config):
     from mmengine.config import Config
     from mmpretrain.registry import HOOKS
     cfg = Config.fromfile(osp.join(REPO, config))
-    [probe] = [
-        h for h in cfg.custom_hooks if h['type'] == 'RepresentationProbeHook'
+    probes = [
+        HOOKS.build(h) for h in cfg.custom_hooks
+        if h['type'] == 'RepresentationProbeHook'
     ]
-    hook = HOOKS.build(probe)
-    assert hook.loader_cfgs['bank'] and hook.loader_cfgs['heldout']
+    assert probes[0].prefix == 'probe'
+    assert probes[0].loader_cfgs['bank'] and probes[0].loader_cfgs['heldout']
+    # Several probes need their own names.
+    assert len({p.prefix for p in probes}) == len(probes)
 
 
 def test_demo_probes_images_it_never_trains_on():
@@ -480,11 +490,12 @@ def test_demo_probes_images_it_never_trains_on():
             for i in range(len(dataset))
         }
 
+    # The probe fits on the target images with their labels and classifies
+    # (and takes the held-out loss on) 1,000 images never trained on.
     target = images(cfg.train_dataloader.dataset)
     assert len(target) == 100
-    bank = images(probe['bank_dataloader']['dataset'])
-    query = images(probe['query_dataloader']['dataset'])
-    assert len(bank) == 500 and len(query) == 1000
-    assert not target & bank and not target & query and not bank & query
-    assert images(probe['heldout_dataloader']['dataset']) == query
+    assert images(probe['bank_dataloader']['dataset']) == target
     assert images(probe['train_eval_dataloader']['dataset']) == target
+    query = images(probe['query_dataloader']['dataset'])
+    assert len(query) == 1000 and not target & query
+    assert images(probe['heldout_dataloader']['dataset']) == query

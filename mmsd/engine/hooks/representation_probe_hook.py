@@ -20,7 +20,7 @@ from ..isolation import eval_mode, preserved_random_state
 from ..overfitting import overfitting_signs
 from ..utils import model_with
 
-# Scalar names (as logged, without the ``probe/`` prefix) where higher is
+# Scalar names (as logged, without the ``{prefix}/`` part) where higher is
 # better; for the others (MAE losses) lower is better.
 HIGHER_IS_BETTER = ('knn_top1', 'linear_top1')
 
@@ -100,7 +100,7 @@ class RepresentationProbeHook(Hook):
         knn_temperature (float): Temperature of its votes. Defaults to 0.07.
         linear_probe (bool): Also fit the linear probe. Defaults to False.
         linear_probe_ridge (float): Its L2 penalty (relative to the number
-            of bank samples). Defaults to 1e-2.
+            of bank samples). Defaults to 0.1.
         mask_seed (int): Seed of the fixed MAE masks. Defaults to 0.
         probe_teacher (bool): Probe the teacher once per teacher change.
             Defaults to True.
@@ -115,6 +115,9 @@ class RepresentationProbeHook(Hook):
             back to ``'loss'``). Defaults to 'loss_mae'.
         batch_size (int, optional): Batch size of every probe dataloader.
             Defaults to None (each dataloader's own).
+        prefix (str): Scalar names are ``{prefix}/knn_top1`` etc., and the
+            hook's state is saved under this name; give each of several
+            probe hooks its own. Defaults to 'probe'.
     """
     priority = 'NORMAL'
 
@@ -128,7 +131,7 @@ class RepresentationProbeHook(Hook):
                  knn_k: int = 20,
                  knn_temperature: float = 0.07,
                  linear_probe: bool = False,
-                 linear_probe_ridge: float = 1e-2,
+                 linear_probe_ridge: float = 0.1,
                  mask_seed: int = 0,
                  probe_teacher: bool = True,
                  warn_overfitting: bool = True,
@@ -136,7 +139,8 @@ class RepresentationProbeHook(Hook):
                  mae_rise: float = 0.05,
                  knn_drop: float = 2.0,
                  train_loss_key: str = 'loss_mae',
-                 batch_size: Optional[int] = None) -> None:
+                 batch_size: Optional[int] = None,
+                 prefix: str = 'probe') -> None:
         name = type(self).__name__
         if interval < 1:
             raise ValueError(f'{name}: interval must be >= 1, got {interval}.')
@@ -174,6 +178,7 @@ class RepresentationProbeHook(Hook):
         self.knn_drop = knn_drop
         self.train_loss_key = train_loss_key
         self.batch_size = batch_size
+        self.prefix = prefix
 
         self.loaders: Dict[str, DataLoader] = {}
         self._noise: Dict[str, torch.Tensor] = {}
@@ -254,10 +259,11 @@ class RepresentationProbeHook(Hook):
             self._probe(runner, step)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['representation_probe'] = self.state_dict()
+        checkpoint.setdefault('representation_probe',
+                              {})[self.prefix] = self.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('representation_probe')
+        state = checkpoint.get('representation_probe', {}).get(self.prefix)
         if state is not None:
             self.load_state_dict(state)
 
@@ -315,7 +321,7 @@ class RepresentationProbeHook(Hook):
             if best is None or better(record[key], best['value']) != \
                     best['value']:
                 self.best[key] = dict(value=record[key], step=step)
-        self._log(runner, record, '', time.perf_counter() - start)
+        self._log(runner, record, False, time.perf_counter() - start)
         self._check_overfitting(step)
 
     def _check_teacher(self, runner, step: int) -> None:
@@ -339,7 +345,7 @@ class RepresentationProbeHook(Hook):
                 round=distill_round,
                 **self._accuracy(model, teacher))
         self.teacher_history.append(record)
-        self._log(runner, record, 'teacher_', time.perf_counter() - start)
+        self._log(runner, record, True, time.perf_counter() - start)
 
     def _mean_train_loss(self) -> Optional[float]:
         """Mean training loss since the last probe, over all processes."""
@@ -421,10 +427,12 @@ class RepresentationProbeHook(Hook):
             if record.get(key) is not None
         ]
 
-    def _log(self, runner, record: dict, prefix: str, seconds: float) -> None:
+    def _log(self, runner, record: dict, teacher: bool,
+             seconds: float) -> None:
         keys = self._scalar_keys(record)
+        kind = 'teacher_' if teacher else ''
         runner.visualizer.add_scalars(
-            {f'probe/{prefix}{key}': record[key]
+            {f'{self.prefix}/{kind}{key}': record[key]
              for key in keys},
             step=record['step'])
         parts = []
@@ -434,11 +442,13 @@ class RepresentationProbeHook(Hook):
                          HIGHER_IS_BETTER else f'{key} {value:.4f}')
         if record.get('train_loss') is not None:
             parts.append(f'train_loss {record["train_loss"]:.4f}')
-        who = 'teacher' if prefix else (
+        who = 'teacher' if teacher else (
             'student (self-distillation)'
             if record.get('distilling') else 'encoder')
+        name = 'Probe' if self.prefix == 'probe' else \
+            f'Probe {self.prefix!r}'
         print_log(
-            f'Probe at iteration {record["step"]}, {who}: '
+            f'{name} at iteration {record["step"]}, {who}: '
             f'{", ".join(parts)} ({seconds:.1f} s)',
             logger='current')
 
