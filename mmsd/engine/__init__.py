@@ -2,5 +2,6 @@
 from .hooks import *  # noqa: F401,F403
 from .hooks import __all__ as _hooks
 from .optimizers import RecAdam, anneal_lambda
+from .runners import MultiSplitValLoop
 
-__all__ = _hooks + ['RecAdam', 'anneal_lambda']
+__all__ = _hooks + ['MultiSplitValLoop', 'RecAdam', 'anneal_lambda']
