@@ -2,7 +2,7 @@
 """The consistency term of CR-ILD: the mixed-input student must match the
 interpolation of its own clean-input features, with a linearly ramped
 weight and, optionally, an EMA of the student giving the targets."""
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Union
 
 import torch
 from mmengine.logging import MessageHub
@@ -25,12 +25,32 @@ def consistency_loss(objectives: Sequence[str], student: Dict[str, list],
     return total
 
 
-def ramped_weight(weight: float, ramp_iters: int) -> float:
+def check_ramp_iters(ramp_iters: Union[int, str]) -> None:
+    """Refuse a ramp length that is neither an iteration count nor
+    ``'all'``."""
+    if ramp_iters != 'all' and (isinstance(ramp_iters, bool)
+                                or not isinstance(ramp_iters, int)
+                                or ramp_iters < 0):
+        raise ValueError(f'consistency.ramp_iters={ramp_iters!r}: use a '
+                         "number of iterations >= 0 (0: no ramp) or 'all'.")
+
+
+def ramped_weight(weight: float, ramp_iters: Union[int, str]) -> float:
     """``weight``, ramped up linearly over the first ``ramp_iters``
-    training iterations."""
+    training iterations; ``'all'`` ramps over the whole run (the runner's
+    ``max_iters``), as the paper's weight x epoch / epochs does."""
+    check_ramp_iters(ramp_iters)
+    hub = MessageHub.get_current_instance()
+    if ramp_iters == 'all':
+        ramp_iters = hub.get_info('max_iters')
+        if not ramp_iters:
+            raise RuntimeError(
+                "consistency.ramp_iters='all' ramps over the run's "
+                'max_iters, which only a training runner sets; give a '
+                'number of iterations instead.')
     if not ramp_iters:
         return weight
-    iteration = MessageHub.get_current_instance().get_info('iter', 0)
+    iteration = hub.get_info('iter', 0)
     return weight * min(1.0, (iteration + 1) / ramp_iters)
 
 

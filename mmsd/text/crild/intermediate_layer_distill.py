@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
 from mmpretrain.registry import MODELS
 from torch import nn
 from transformers import AutoModel
@@ -11,7 +12,8 @@ from transformers import AutoModel
 from mmsd.models import FrozenTeacherMixin, freeze
 from ..hf_loading import build_hf_model
 from ..models.text_data_preprocessor import build_text_preprocessor
-from .consistency import consistency_loss, ramped_weight, update_ema
+from .consistency import (check_ramp_iters, consistency_loss, ramped_weight,
+                          update_ema)
 from .mixup import mix_with_reversed, mixup_lambda, union_mask
 from .objectives import OBJECTIVES, layer_features, objective_loss
 
@@ -57,7 +59,17 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
     With ``consistency``, a no-grad pass of the student (or of its EMA) on
     the clean inputs gives, for **every** selected objective, the
     interpolation λ·clean_i + (1-λ)·clean_rev(i) that the mixed-input
-    student must match: ``loss_consistency``, weight ramped up linearly.
+    student must match: ``loss_consistency``, weight ramped up linearly
+    (logged as ``consistency_weight``).
+
+    Validation (``mode='predict'``) measures how far the student is from
+    the teacher on clean inputs (no mixup): the batch's loss of every
+    objective over its layer pairs (``loss_attention``, ...) and over the
+    last pair only (``last_attention``, ...; the quantity every layer map
+    distils), returned in MMEngine's validation-loss protocol, so a val
+    loop on held-out texts and on the training texts
+    (:class:`mmsd.engine.MultiSplitValLoop`) shows where the student starts
+    to memorise its training set.
 
     Args:
         student (str): Local directory of the pre-trained model.
@@ -72,7 +84,8 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
         mixup (dict, optional): ``dict(alpha=...)``; None disables mixup
             and consistency. Defaults to ``dict(alpha=1.0)``.
         consistency (dict, optional): ``weight``, ``ramp_iters`` (linear
-            ramp of the weight from 0) and ``ema_momentum`` (None: the
+            ramp of the weight from 0 over this many iterations, or
+            ``'all'``: over the whole run) and ``ema_momentum`` (None: the
             current student gives the targets). None disables it.
             Defaults to ``dict(weight=0.1, ramp_iters=0)``.
         relation_heads (int, optional): Heads of the ``'qkv'`` relations.
@@ -126,6 +139,7 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
         if unknown:
             raise ValueError(f'consistency: unknown keys {sorted(unknown)}; '
                              "use 'weight', 'ramp_iters' and 'ema_momentum'.")
+        check_ramp_iters((consistency or {}).get('ramp_iters', 0))
         self.mixup = mixup
         self.consistency = consistency if mixup else None
         self.ema_student = None
@@ -153,10 +167,12 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
                 mode: str = 'loss'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
         if mode == 'tensor':
             return self.student(**inputs).last_hidden_state
-        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss and '
-                           'tensor mode.')
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
+                           'predict and tensor mode.')
 
     def _layers(self, side: int) -> Dict[str, List[int]]:
         """Per objective, the layers of the student (``side=0``) or the
@@ -202,15 +218,20 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
             for name in self.objectives
         }
         if self.consistency:
-            losses['loss_consistency'] = self.consistency_loss(
+            weight = ramped_weight(
+                self.consistency.get('weight', 0.1),
+                self.consistency.get('ramp_iters', 0))
+            losses['loss_consistency'] = weight * self.consistency_loss(
                 student, ids, mask, mixed_mask, lam)
+            # Logged, not summed (the key holds no 'loss').
+            losses['consistency_weight'] = torch.tensor(float(weight))
         return losses
 
     def consistency_loss(self, student: dict, ids: torch.Tensor,
                          mask: torch.Tensor, mixed_mask: torch.Tensor,
                          lam: torch.Tensor) -> torch.Tensor:
-        """The weighted consistency term on a clean pass of the student (or
-        of its EMA)."""
+        """The unweighted consistency term on a clean pass of the student
+        (or of its EMA)."""
         encoder = self.ema_student or self.student
         with torch.no_grad():
             clean = layer_features(
@@ -219,8 +240,36 @@ class IntermediateLayerDistill(FrozenTeacherMixin, BaseModel):
                 mask,
                 self.relation_heads,
                 input_ids=ids)
-        weight = ramped_weight(
-            self.consistency.get('weight', 0.1),
-            self.consistency.get('ramp_iters', 0))
-        return weight * consistency_loss(self.objectives, student, clean, lam,
-                                         mixed_mask)
+        return consistency_loss(self.objectives, student, clean, lam,
+                                mixed_mask)
+
+    @torch.no_grad()
+    def predict(self,
+                inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List] = None) -> List[BaseDataElement]:
+        """The clean-input distillation losses of the batch, as MMEngine's
+        val loops collect them: ``[BaseDataElement(loss=...)]`` with, per
+        objective, ``loss_{name}`` (its layer pairs) and ``last_{name}``
+        (the last pair only)."""
+        ids, mask = inputs['input_ids'], inputs['attention_mask']
+        student = layer_features(
+            self.student,
+            self._layers(0),
+            mask,
+            self.relation_heads,
+            input_ids=ids)
+        teacher = layer_features(
+            self.teacher,
+            self._layers(1),
+            mask,
+            self.relation_heads,
+            input_ids=ids)
+        if 'hidden' in student:
+            student['hidden'] = [self.hidden_map(h) for h in student['hidden']]
+        losses = {}
+        for name in self.objectives:
+            losses[f'loss_{name}'] = objective_loss(name, student[name],
+                                                    teacher[name], mask)
+            losses[f'last_{name}'] = objective_loss(name, student[name][-1:],
+                                                    teacher[name][-1:], mask)
+        return [BaseDataElement(loss=losses)]

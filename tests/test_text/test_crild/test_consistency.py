@@ -1,6 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import copy
 
+import pytest
 import torch
 from conftest import build_ild, text_batch
 from mmengine.logging import MessageHub
@@ -61,3 +62,18 @@ def test_the_weight_ramps_up_linearly():
     hub.update_info('iter', 20)
     assert ramped_weight(0.1, 10) == 0.1
     assert ramped_weight(0.3, 0) == 0.3
+
+
+def test_all_ramps_over_the_whole_run():
+    hub = MessageHub.get_current_instance()
+    hub.update_info('max_iters', 40)
+    hub.update_info('iter', 9)
+    assert ramped_weight(0.1, 'all') == pytest.approx(0.1 * 10 / 40)
+    hub.update_info('iter', 39)
+    assert ramped_weight(0.1, 'all') == pytest.approx(0.1)
+    hub.update_info('max_iters', 0)
+    with pytest.raises(RuntimeError, match='only a training runner'):
+        ramped_weight(0.1, 'all')
+    for bad in ('half', -1, 2.5, True):
+        with pytest.raises(ValueError, match='ramp_iters'):
+            ramped_weight(0.1, bad)
