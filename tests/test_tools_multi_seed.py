@@ -94,3 +94,24 @@ def test_trains_and_tests_every_seed_with_the_real_tools(
     assert float(summary['accuracy/top1 mean']) == pytest.approx(np.mean(top1))
     # A second call reuses the finished runs.
     assert 'L2-SP, seed 3: using' in run(*command).stdout
+
+
+def test_paired_difference_over_seeds():
+    # Differences 1, 2, 3, 1, 3: mean 2, sample std 1, t = 2 / (1 / √5).
+    result = multi_seed.paired_difference([71, 72, 73, 71, 73],
+                                          [70, 70, 70, 70, 70])
+    assert result['mean'] == pytest.approx(2.0)
+    assert result['std'] == pytest.approx(1.0)
+    assert result['t'] == pytest.approx(2 * 5**0.5)
+    assert (result['higher'], result['lower'], result['n']) == (5, 0, 5)
+    assert result['beyond_spread']  # 4.47 > 2.776 (4 degrees of freedom)
+    # Same mean gap, noisier: within the spread, and the signs say so.
+    noisy = multi_seed.paired_difference([75, 68, 74, 69, 74],
+                                         [70, 70, 70, 70, 70])
+    assert noisy['mean'] == pytest.approx(2.0)
+    assert (noisy['higher'], noisy['lower']) == (3, 2)
+    assert not noisy['beyond_spread']
+    equal = multi_seed.paired_difference([1, 2], [1, 2])
+    assert equal['t'] == 0 and not equal['beyond_spread']
+    with pytest.raises(ValueError, match='same >= 2 seeds'):
+        multi_seed.paired_difference([1, 2, 3], [1, 2])

@@ -122,6 +122,53 @@ def aggregate(records: List[dict], metrics: Sequence[str]) -> List[dict]:
     return summary
 
 
+#: Two-sided 95 % quantiles of Student's t, by degrees of freedom.
+T_975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    14: 2.145,
+    19: 2.093,
+}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> dict:
+    """Paired comparison of two rows over the same seeds: the differences
+    ``a - b`` seed by seed, their mean and sample std (ddof 1), the number
+    of seeds where ``a`` is higher and lower, the paired t statistic, and
+    ``beyond_spread``: whether the two-sided 95 % confidence interval of the
+    mean difference excludes 0 (|t| above Student's quantile)."""
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError('A paired comparison needs the same >= 2 seeds in '
+                         f'both rows, got {len(a)} and {len(b)} values.')
+    diff = np.asarray(a, float) - np.asarray(b, float)
+    n = len(diff)
+    if n - 1 not in T_975:
+        raise ValueError(f'No t quantile for {n} seeds; use one of '
+                         f'{sorted(k + 1 for k in T_975)}.')
+    std = float(diff.std(ddof=1))
+    mean = float(diff.mean())
+    if std > 0:
+        t = mean / (std / np.sqrt(n))
+    else:
+        t = 0.0 if mean == 0 else float(np.copysign(np.inf, mean))
+    return dict(
+        mean=mean,
+        std=std,
+        higher=int((diff > 0).sum()),
+        lower=int((diff < 0).sum()),
+        n=n,
+        t=float(t),
+        beyond_spread=bool(abs(t) > T_975[n - 1]))
+
+
 def markdown_table(summary: List[dict], metrics: Sequence[str]) -> str:
     header = ['row', 'seeds'] + [METRIC_NAMES.get(k, k) for k in metrics]
     lines = [
