@@ -13,6 +13,7 @@ _base_ = [
 # fused: the same AdamW update, about 5x faster on CPU.
 optim_wrapper = dict(optimizer=dict(fused=True))
 train_cfg = dict(val_interval=2)
+default_hooks = dict(logger=dict(interval=10))
 val_cfg = dict(
     type='MultiSplitValLoop',
     name='heldout',
