@@ -3,6 +3,7 @@
 import functools
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 from typing import Optional
@@ -57,11 +58,14 @@ def pytest_runtest_setup(item):
     _current_test['item'] = item
 
 
-def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
+def run(*args,
+        check=True,
+        timeout=600,
+        env: Optional[dict] = None) -> subprocess.CompletedProcess:
     """Run a command from the repository root as a user would: one thread,
     the venv's python first on PATH. Fails with its output unless
-    ``check=False``. Only tests marked ``e2e`` may run one (``make
-    test-fast`` leaves them out)."""
+    ``check=False``. ``env`` adds environment variables. Only tests marked
+    ``e2e`` may run one (``make test-fast`` leaves them out)."""
     item = _current_test.get('item')
     if item is not None and item.get_closest_marker('e2e') is None:
         raise AssertionError(f'{item.nodeid} runs {args[:2]} as a '
@@ -69,7 +73,8 @@ def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
         OMP_NUM_THREADS='1',
-        PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+        PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'],
+        **(env or {}))
     result = subprocess.run(
         args,
         cwd=REPO,
@@ -81,6 +86,35 @@ def run(*args, check=True, timeout=600) -> subprocess.CompletedProcess:
         raise AssertionError(f'{args} failed:\n{result.stdout[-3000:]}\n'
                              f'{result.stderr[-3000:]}')
     return result
+
+
+def free_port() -> int:
+    """A free TCP port for a distributed launch (the default 29500 may be
+    taken by another run on the machine)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def dist_train(config: str, work_dir: str, *options: str) -> str:
+    """``tools/dist_train.sh CONFIG 2`` as a user runs it (2 gloo CPU
+    processes, on a free port); checks it ran distributed and returns its
+    output."""
+    result = run(
+        'bash',
+        'tools/dist_train.sh',
+        config,
+        '2',
+        '--work-dir',
+        str(work_dir),
+        *options,
+        timeout=900,
+        env=dict(PORT=str(free_port())))
+    log = result.stdout + result.stderr
+    assert 'Distributed training: True' in log
+    assert 'GPU number: 2' in log  # MMEngine's name for the world size
+    assert "device_ids=None, type='MMDistributedDataParallel'" in log
+    return log
 
 
 def two_stage_options(further: int, distill: int) -> dict:
@@ -114,6 +148,27 @@ def two_stage_options(further: int, distill: int) -> dict:
                              fpt_backbone='teacher.')),
         ],
     }
+
+
+def make_runner(image_root: str,
+                init_checkpoint: Optional[str],
+                work_dir,
+                further: int = 2,
+                distill: int = 2,
+                **options):
+    """A Runner of the SD entry config, shrunk: the tiny MAE on
+    ``image_root``, ``further`` + ``distill`` iterations, seed 0."""
+    from mmengine.runner import Runner
+    cfg = tiny_config(
+        SD_CONFIG, **{
+            **two_stage_options(further, distill),
+            'model.init_checkpoint': init_checkpoint,
+            'train_dataloader.dataset.data_root': image_root,
+            'work_dir': str(work_dir),
+            'randomness.seed': 0,
+            **options,
+        })
+    return Runner.from_cfg(cfg)
 
 
 def write_images(root: str,

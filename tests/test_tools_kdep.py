@@ -2,12 +2,11 @@
 """KDEP's tools run as a user runs them: subprocesses on a tiny CPU config
 (the offline Fashion-MNIST config on 100 embedded images)."""
 import os.path as osp
-import socket
 import sys
 
 import pytest
 import torch
-from conftest import REPO, run
+from conftest import REPO, free_port, run
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
@@ -24,12 +23,6 @@ KDEP_CONFIG = osp.join(
 def run_log(*args, timeout=300) -> str:
     result = run(*args, timeout=timeout)
     return result.stdout + result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

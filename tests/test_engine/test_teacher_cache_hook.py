@@ -1,9 +1,11 @@
 # Copyright (c) mmsd contributors. All rights reserved.
+import functools
 from types import SimpleNamespace
 
+import conftest
 import pytest
 import torch
-from conftest import SD_CONFIG, build_tiny_mae, tiny_config, two_stage_options
+from conftest import build_tiny_mae, two_stage_options
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -42,23 +44,8 @@ def assert_same_weights(expected_file, actual_file) -> None:
             actual[key], expected[key], rtol=0, atol=atol, msg=key)
 
 
-def make_runner(image_root,
-                init_checkpoint,
-                work_dir,
-                further=1,
-                distill=7,
-                **options) -> Runner:
-    # 12 images in batches of 4: the distillation iterations span >2 epochs.
-    cfg = tiny_config(
-        SD_CONFIG, **{
-            **two_stage_options(further, distill),
-            'model.init_checkpoint': init_checkpoint,
-            'train_dataloader.dataset.data_root': image_root,
-            'work_dir': str(work_dir),
-            'randomness.seed': 0,
-            **options,
-        })
-    return Runner.from_cfg(cfg)
+# 12 images in batches of 4: the distillation iterations span >2 epochs.
+make_runner = functools.partial(conftest.make_runner, further=1, distill=7)
 
 
 def train(runner: Runner) -> LossRecordHook:
