@@ -1,4 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
+from typing import List, Optional
+
+from mmengine.dist import all_gather_object, get_world_size
 from mmengine.hooks import CheckpointHook, Hook
 from mmpretrain.utils import get_ori_model
 from torch import nn
@@ -46,3 +49,41 @@ def checkpoint_due(runner, by_epoch: bool = False) -> bool:
         if every or (hook.save_last and last):
             return True
     return False
+
+
+class RankStateMixin:
+    """For a hook whose state differs between processes and must travel in
+    checkpoints: when a checkpoint follows the current iteration (or epoch),
+    every rank's :meth:`rank_state` is gathered, because only rank 0 writes
+    the checkpoint; :meth:`pop_rank_states` hands them to
+    ``before_save_checkpoint``. Single-process runs gather nothing.
+
+    Give the hook a priority above ``CheckpointHook``'s (``VERY_LOW``).
+    """
+    _rank_states: Optional[List[object]] = None
+
+    def rank_state(self, runner) -> Optional[object]:
+        """This process's state, or None for nothing to gather (the same
+        answer on every rank)."""
+        raise NotImplementedError
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        self._gather(runner, by_epoch=False)
+
+    def after_train_epoch(self, runner) -> None:
+        self._gather(runner, by_epoch=True)
+
+    def _gather(self, runner, by_epoch: bool) -> None:
+        if get_world_size() > 1 and checkpoint_due(runner, by_epoch):
+            state = self.rank_state(runner)
+            if state is not None:
+                self._rank_states = all_gather_object(state)
+
+    def pop_rank_states(self) -> Optional[List[object]]:
+        """Every rank's state, if gathered for this checkpoint, once."""
+        states, self._rank_states = self._rank_states, None
+        return states

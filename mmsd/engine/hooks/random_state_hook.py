@@ -1,14 +1,14 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import logging
-from typing import List, Optional
+from typing import Optional
 
 import torch
-from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
-from ..utils import checkpoint_due
+from ..utils import RankStateMixin
 
 
 def rng_state() -> dict:
@@ -20,7 +20,7 @@ def rng_state() -> dict:
 
 
 @HOOKS.register_module()
-class RandomStateHook(Hook):
+class RandomStateHook(RankStateMixin, Hook):
     """Save the torch random state in checkpoints and restore it on resume.
 
     MMEngine re-seeds a resumed run, so random masks and dropout differ from
@@ -41,7 +41,6 @@ class RandomStateHook(Hook):
 
     def __init__(self) -> None:
         self._pending: Optional[dict] = None
-        self._rank_states: Optional[List[dict]] = None
 
     def before_train(self, runner) -> None:
         loader = runner.train_loop.dataloader
@@ -49,29 +48,17 @@ class RandomStateHook(Hook):
             seed = runner.seed if runner.seed is not None else 0
             loader.generator = torch.Generator().manual_seed(seed)
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
-                         data_batch: Optional[dict] = None,
-                         outputs: Optional[dict] = None) -> None:
-        self._gather(runner, by_epoch=False)
-
-    def after_train_epoch(self, runner) -> None:
-        self._gather(runner, by_epoch=True)
-
-    def _gather(self, runner, by_epoch: bool) -> None:
-        """Collect every rank's state if a checkpoint follows."""
-        if get_world_size() > 1 and checkpoint_due(runner, by_epoch):
-            self._rank_states = all_gather_object(rng_state())
+    def rank_state(self, runner) -> dict:
+        return rng_state()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         meta = checkpoint.setdefault('meta', {})
-        if self._rank_states is None:
+        states = self.pop_rank_states()
+        if states is None:
             meta['torch_rng_state'] = rng_state()
         else:
-            meta['torch_rng_state'] = self._rank_states[0]
-            meta['torch_rng_states'] = self._rank_states
-            self._rank_states = None
+            meta['torch_rng_state'] = states[0]
+            meta['torch_rng_states'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         meta = checkpoint.get('meta', {})

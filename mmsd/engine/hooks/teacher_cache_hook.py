@@ -1,19 +1,19 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import logging
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
-from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
 from mmsd.datasets import nondeterministic_reason
 from mmsd.models import TeacherFeatureCache
-from ..utils import checkpoint_due, model_with
+from ..utils import RankStateMixin, model_with
 
 
 @HOOKS.register_module()
-class TeacherCacheHook(Hook):
+class TeacherCacheHook(RankStateMixin, Hook):
     """Cache the frozen teacher's features if the inputs are deterministic.
 
     Part of `Self-Distillation for Further Pre-training of Transformers
@@ -59,7 +59,6 @@ class TeacherCacheHook(Hook):
         self.extra_transforms = tuple(extra_transforms)
         self.persist = persist
         self._saved: Optional[dict] = None
-        self._rank_states: Optional[List[dict]] = None
 
     def _model(self, runner):
         return model_with(runner, 'use_teacher_cache', self, 'SelfDistillMAE')
@@ -95,24 +94,13 @@ class TeacherCacheHook(Hook):
             'deterministic; teacher features are computed once per sample.',
             logger='current')
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
-                         data_batch: Optional[dict] = None,
-                         outputs: Optional[dict] = None) -> None:
-        self._gather(runner, by_epoch=False)
-
-    def after_train_epoch(self, runner) -> None:
-        self._gather(runner, by_epoch=True)
-
-    def _gather(self, runner, by_epoch: bool) -> None:
-        """In distributed runs, gather every rank's entries when a
-        checkpoint follows (only rank 0 writes it)."""
+    def rank_state(self, runner) -> Optional[dict]:
+        """This rank's entries, if the model uses the cache and they
+        persist."""
         model = self._model(runner)
-        if (self.persist and model.teacher_cache is self.cache
-                and get_world_size() > 1 and checkpoint_due(runner, by_epoch)):
-            self._rank_states = all_gather_object(
-                self.cache.state_dict(model.teacher))
+        if self.persist and model.teacher_cache is self.cache:
+            return self.cache.state_dict(model.teacher)
+        return None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Put the entries, if any, in the checkpoint: rank 0's, and in
@@ -120,10 +108,10 @@ class TeacherCacheHook(Hook):
         model = self._model(runner)
         if not self.persist or model.teacher_cache is not self.cache:
             return
-        if self._rank_states is not None:
-            checkpoint['teacher_cache'] = self._rank_states[0]
-            checkpoint['teacher_cache_ranks'] = self._rank_states
-            self._rank_states = None
+        states = self.pop_rank_states()
+        if states is not None:
+            checkpoint['teacher_cache'] = states[0]
+            checkpoint['teacher_cache_ranks'] = states
         elif len(self.cache):
             checkpoint['teacher_cache'] = self.cache.state_dict(model.teacher)
 
