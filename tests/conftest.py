@@ -6,6 +6,7 @@ import os.path as osp
 import socket
 import subprocess
 import sys
+import uuid
 from typing import Optional
 
 import numpy as np
@@ -46,6 +47,11 @@ def tiny_config(config: str, overrides: str = TINY_MAE, **options) -> Config:
     ``options`` (dotted keys, as ``--cfg-options``)."""
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(Config.fromfile(overrides).to_dict())
+    # MMEngine names a run's logger and visualizer after the config and the
+    # second it started, and reuses an instance of the same name: two
+    # runners built in one second would share a visualizer and write their
+    # scalars into the first one's work dir.
+    cfg.experiment_name = f'{osp.basename(config)}_{uuid.uuid4().hex[:8]}'
     cfg.merge_from_dict(options)
     return cfg
 
