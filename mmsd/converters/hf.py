@@ -68,29 +68,21 @@ MODEL_PREFIXES = ('vit.', 'dinov2.')
 
 # transformers' defaults for fields a config.json may leave out (checked
 # against transformers' config classes in the tests).
+_VIT_DEFAULTS = dict(
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    hidden_act='gelu',
+    layer_norm_eps=1e-12,
+    image_size=224,
+    patch_size=16,
+    num_channels=3,
+    qkv_bias=True)
 DEFAULTS = dict(
-    vit=dict(
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
-        hidden_act='gelu',
-        layer_norm_eps=1e-12,
-        image_size=224,
-        patch_size=16,
-        num_channels=3,
-        qkv_bias=True),
+    vit=_VIT_DEFAULTS,
     vit_mae=dict(
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
-        hidden_act='gelu',
-        layer_norm_eps=1e-12,
-        image_size=224,
-        patch_size=16,
-        num_channels=3,
-        qkv_bias=True,
+        _VIT_DEFAULTS,
         decoder_num_attention_heads=16,
         decoder_hidden_size=512,
         decoder_num_hidden_layers=8,
