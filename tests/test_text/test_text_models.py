@@ -236,6 +236,25 @@ def test_hook_names_a_wrong_source(tiny_bert_dir, tmp_path):
         SavePretrainedHook(dict(head='head')).after_train(runner)
 
 
+def test_hook_snapshots_after_the_listed_epochs_only(tiny_bert_dir,
+                                                     tmp_path):
+    model = HFSequenceClassifier(
+        num_classes=2, model_name_or_path=tiny_bert_dir)
+    hook = SavePretrainedHook(dict(student='hf_model'), epochs=(2, ))
+    for epoch in range(3):  # runner.epoch: epochs finished before this one
+        runner = SimpleNamespace(
+            model=model, work_dir=str(tmp_path), epoch=epoch)
+        hook.after_train_epoch(runner)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['student_epoch_2']
+    loaded = AutoModelForSequenceClassification.from_pretrained(
+        tmp_path / 'student_epoch_2')
+    torch.testing.assert_close(loaded.state_dict(),
+                               model.hf_model.state_dict())
+    for bad in ((0, ), (1.5, )):
+        with pytest.raises(ValueError, match='must be epoch numbers >= 1'):
+            SavePretrainedHook(epochs=bad)
+
+
 def test_regression_classifier_on_scores(tiny_bert_dir, tmp_path):
     from mmsd.text.datasets import TextDataset
     path = tmp_path / 'stsb.tsv'
