@@ -13,7 +13,9 @@ _base_ = [
 # fused: the same AdamW update, about 5x faster on CPU.
 optim_wrapper = dict(optimizer=dict(fused=True))
 train_cfg = dict(val_interval=2)
-default_hooks = dict(logger=dict(interval=10))
+# Log every iteration: a small set has a few iterations per epoch, and the
+# consistency weight's ramp and term are then seen in full.
+default_hooks = dict(logger=dict(interval=1))
 val_cfg = dict(
     type='MultiSplitValLoop',
     name='heldout',
