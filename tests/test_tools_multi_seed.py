@@ -93,7 +93,8 @@ def test_trains_and_tests_every_seed_with_the_real_tools(
     assert summary['row'] == 'L2-SP' and summary['n'] == '2'
     assert float(summary['accuracy/top1 mean']) == pytest.approx(np.mean(top1))
     # A second call reuses the finished runs.
-    assert 'L2-SP, seed 3: using' in run(*command).stdout
+    assert f'✓ L2-SP, seed 3  finished run reused: {work}/L2-SP/seed3' in run(
+        *command).stdout
 
 
 def test_paired_difference_over_seeds():

@@ -9,48 +9,82 @@ Chains the normal tools over the configs in ``configs/demo/`` (stages in
 3. fine-tuning + test from the initial (FT), further-pre-trained (FPT)
    and self-distilled (SD) encoders.
 
-Prints a results table and writes ``demo_results.md`` and
-``demo_results.png`` (training curves and accuracies) to the work dir.
+Shows one line per stage, then the results table; writes
+``demo_results.md`` and ``demo_results.png`` (training curves and
+accuracies) to the work dir. Each stage's full log is in its own folder
+there (``train.log``, ``test.log``); ``--verbose`` streams them.
 """
 import argparse
 import os
 import os.path as osp
 import time
 
-from mmsd.experiments.demo import plot, results_table, run_pipeline
+from mmsd.experiments.console import StageConsole, where_things_are
+from mmsd.experiments.demo import (plot, results_table, run_pipeline,
+                                   smoke_test_options)
+
+#: Log lines shown on the console whatever the verbosity (regular
+#: expressions), e.g. warnings that a stage's hooks log.
+HIGHLIGHT = ()
 
 
-def main() -> None:
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument(
+        '--work-dir',
+        help='defaults to work_dirs/demo (work_dirs/demo_smoke with '
+        '--smoke-test)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--target-root',
         help='another Fashion-MNIST folder, e.g. the full dataset of '
         "Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist")
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='stream the full logs of every stage')
+    parser.add_argument(
+        '--smoke-test',
+        action='store_true',
+        help='2 iterations per stage: checks the chain in about a minute '
+        '(the numbers mean nothing)')
     args = parser.parse_args()
+    args.work_dir = args.work_dir or ('work_dirs/demo_smoke'
+                                      if args.smoke_test else 'work_dirs/demo')
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     start = time.time()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    sd_options, ft_options = [], []
+    options = smoke_test_options() if args.smoke_test else dict(
+        stage0=[], sd=[], ft=[])
     if args.target_root:
         root = args.target_root
-        sd_options = [f'train_dataloader.dataset.data_root={root}']
-        ft_options = [
+        options['sd'].append(f'train_dataloader.dataset.data_root={root}')
+        options['ft'] += [
             f'{loader}.dataset.data_root={root}'
             for loader in ('train_dataloader', 'val_dataloader',
                            'test_dataloader')
         ]
-    results = run_pipeline(
-        work_dir, args.seed, sd_options=sd_options, ft_options=ft_options)
+    with StageConsole(verbose=args.verbose, highlight=HIGHLIGHT) as console:
+        console.print(f'mmsd demo, seed {args.seed}: {work_dir}')
+        results = run_pipeline(
+            work_dir,
+            args.seed,
+            stage0_options=options['stage0'],
+            sd_options=options['sd'],
+            ft_options=options['ft'])
     table = results_table(results)
-    with open(osp.join(work_dir, 'demo_results.md'), 'w') as f:
+    table_file = osp.join(work_dir, 'demo_results.md')
+    with open(table_file, 'w') as f:
         f.write(table + '\n')
     figure = osp.join(work_dir, 'demo_results.png')
     plot(work_dir, results, figure)
-    print(f'\nmmsd demo (seed {args.seed}), {time.time() - start:.0f} s:\n')
-    print(table)
-    print(f'\nWrote {figure} and demo_results.md')
+    print(f'\n{table}\n\n' + where_things_are(
+        work_dir, time.time() - start, Plot=figure, Table=table_file))
 
 
 if __name__ == '__main__':

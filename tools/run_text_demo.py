@@ -11,14 +11,17 @@ configs in ``configs/demo/text/`` and with the normal tools (stages in
 3. fine-tuning + test (fresh vs rotten) from the initial (FT), further
    pre-trained (FPT) and self-distilled (SD) models.
 
-Runs two jobs side by side (one thread each). Prints the table and writes
-``demo_results.md`` and ``demo_results.png`` to the work dir.
+Runs two jobs side by side (one thread each). Shows one line per stage,
+then the table; writes ``demo_results.md`` and ``demo_results.png`` to the
+work dir. Each stage's full log is in its own folder there; ``--verbose``
+streams them.
 """
 import argparse
 import os
 import os.path as osp
 import time
 
+from mmsd.experiments.console import StageConsole, where_things_are
 from mmsd.experiments.demo import plot
 from mmsd.experiments.text_demo import results_table, run_pipeline
 
@@ -27,13 +30,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo_text')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='stream the full logs of every stage')
     args = parser.parse_args()
     start = time.time()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    results = run_pipeline(work_dir, args.seed)
+    with StageConsole(verbose=args.verbose) as console:
+        console.print(f'mmsd text demo, seed {args.seed}: {work_dir}')
+        results = run_pipeline(work_dir, args.seed)
     table = results_table(results)
-    with open(osp.join(work_dir, 'demo_results.md'), 'w') as f:
+    table_file = osp.join(work_dir, 'demo_results.md')
+    with open(table_file, 'w') as f:
         f.write(table + '\n')
     figure = osp.join(work_dir, 'demo_results.png')
     plot(
@@ -42,10 +52,8 @@ def main() -> None:
         figure,
         losses=('loss_mlm', 'loss_distill'),
         task='Rotten Tomatoes')
-    print(f'\nmmsd text demo (seed {args.seed}), '
-          f'{time.time() - start:.0f} s:\n')
-    print(table)
-    print(f'\nWrote {figure} and demo_results.md')
+    print(f'\n{table}\n\n' + where_things_are(
+        work_dir, time.time() - start, Plot=figure, Table=table_file))
 
 
 if __name__ == '__main__':

@@ -10,9 +10,10 @@ Chains the normal tools over the configs in ``configs/demo/``:
    and self-distilled (SD) encoders.
 """
 import os.path as osp
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
-from .tools import finetune_and_test, run_tool
+from .console import StageConsole
+from .tools import REPO, finetune_and_test, run_tool
 from .work_dirs import last_checkpoint, read_scalars
 
 CONFIGS = dict(
@@ -21,33 +22,83 @@ CONFIGS = dict(
     ft='configs/demo/ft_vit-tiny-p7_1xb64-1k_fashion-mnist.py')
 ROWS = (('FT', 'initial model'), ('FPT', 'further pre-trained'),
         ('SD', 'self-distilled'))
+#: The console line of each stage.
+STAGE_NAMES = dict(
+    stage0='Stage 0: initial model (MAE on digits)',
+    sd='Stages 1+2: further pre-train, self-distil',
+    **{
+        row: f'Stage 3: {row} fine-tune + test'
+        for row, _ in ROWS
+    })
 
 
-def ensure_initial_model(stage0_dir: str, options: Sequence[str] = ()) -> str:
-    """Train stage 0 unless cached; return its checkpoint."""
-    if not osp.isfile(osp.join(stage0_dir, 'last_checkpoint')):
-        run_tool('train', CONFIGS['stage0'], '--work-dir', stage0_dir,
-                 *(['--cfg-options', *options] if options else []))
+def smoke_test_options() -> Dict[str, List[str]]:
+    """``--cfg-options`` of each stage for 2 iterations per stage: the
+    chain runs in about a minute; the numbers mean nothing."""
+    logged = ['train_cfg.max_iters=2', 'default_hooks.logger.interval=1']
+    return dict(
+        stage0=logged,
+        sd=[*logged, 'custom_hooks.0.switch_iter=1'],
+        ft=[*logged, 'train_cfg.val_interval=2'])
+
+
+def _max_iters(config: str, options: Sequence[str]) -> int:
+    for option in options:
+        if option.startswith('train_cfg.max_iters='):
+            return int(option.partition('=')[2])
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(REPO, config)).train_cfg.max_iters
+
+
+def ensure_initial_model(stage0_dir: str,
+                         options: Sequence[str] = (),
+                         name: str = STAGE_NAMES['stage0']) -> str:
+    """Train stage 0 unless a finished run is cached in ``stage0_dir`` (its
+    last checkpoint is that of the last iteration); return its
+    checkpoint."""
+    final = f'iter_{_max_iters(CONFIGS["stage0"], options)}.pth'
+    cached = osp.isfile(osp.join(stage0_dir, 'last_checkpoint')) and \
+        osp.basename(last_checkpoint(stage0_dir)) == final
+    if cached:
+        StageConsole.current().skip(name, f'cached: {stage0_dir}')
     else:
-        print(f'Stage 0: using the cached initial model in {stage0_dir}')
+        run_tool(
+            'train',
+            CONFIGS['stage0'],
+            '--work-dir',
+            stage0_dir,
+            *(['--cfg-options', *options] if options else []),
+            name=name)
     return last_checkpoint(stage0_dir)
 
 
-def self_distill(sd_dir: str, initial: str,
-                 options: Sequence[str] = ()) -> Dict[str, str]:
+def self_distill(sd_dir: str,
+                 initial: str,
+                 options: Sequence[str] = (),
+                 name: str = STAGE_NAMES['sd']) -> Dict[str, str]:
     """Stages 1 + 2; return the encoders to fine-tune, by row."""
-    run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir, '--cfg-options',
-             f'model.init_checkpoint={initial}', *options)
+    run_tool(
+        'train',
+        CONFIGS['sd'],
+        '--work-dir',
+        sd_dir,
+        '--cfg-options',
+        f'model.init_checkpoint={initial}',
+        *options,
+        name=name)
     return dict(
         FT=initial,
         FPT=osp.join(sd_dir, 'fpt_backbone.pth'),
         SD=osp.join(sd_dir, 'sd_backbone.pth'))
 
 
-def finetune(ft_dir: str, checkpoint: str,
-             options: Sequence[str] = ()) -> dict:
+def finetune(ft_dir: str,
+             checkpoint: str,
+             options: Sequence[str] = (),
+             name: str = None) -> dict:
     """Stage 3 from the encoder ``checkpoint``; return the test metrics."""
-    return finetune_and_test(ft_dir, checkpoint, CONFIGS['ft'], options)
+    return finetune_and_test(
+        ft_dir, checkpoint, CONFIGS['ft'], options, name=name)
 
 
 def run_pipeline(
@@ -67,8 +118,9 @@ def run_pipeline(
     return {
         row:
         finetune(
-            osp.join(work_dir, f'ft_{row.lower()}'), checkpoint,
-            [*seeded, *ft_options])
+            osp.join(work_dir, f'ft_{row.lower()}'),
+            checkpoint, [*seeded, *ft_options],
+            name=STAGE_NAMES[row])
         for row, checkpoint in encoders.items()
     }
 

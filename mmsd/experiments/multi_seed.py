@@ -25,20 +25,13 @@ import os
 import os.path as osp
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .tools import train_and_test
+from .console import METRIC_NAMES, StageConsole, format_seconds
+from .tools import map_in_threads, train_and_test
 from .work_dirs import finished_metrics
-
-METRIC_NAMES = {
-    'accuracy/top1': 'top-1 (%)',
-    'accuracy/top5': 'top-5 (%)',
-    'single-label/f1-score': 'macro-F1 (%)',
-    'macro/f1-score': 'macro-F1 (%)',  # the text configs' name
-}
 
 
 class Row:
@@ -68,13 +61,14 @@ def run_seed(row: Row, seed: int, work_dir: str,
     """Train + test one row with one seed (cached); return its record."""
     run_dir = osp.join(work_dir, row.slug, f'seed{seed}')
     start = time.time()
+    name = f'{row.name}, seed {seed}'
     metrics = finished_metrics(run_dir)
     if metrics is not None:
-        print(f'{row.name}, seed {seed}: using {run_dir}', flush=True)
+        StageConsole.current().skip(name, f'finished run reused: {run_dir}')
     else:
         metrics = train_and_test(
             row.config, run_dir,
-            [f'randomness.seed={seed}', *row.options, *options])
+            [f'randomness.seed={seed}', *row.options, *options], name)
     return dict(
         row=row.name,
         seed=seed,
@@ -244,6 +238,10 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         help='metrics to tabulate (default: all the test reports)')
     parser.add_argument(
         '--workers', type=int, default=1, help='runs in parallel')
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='stream the full logs of the runs, not one line per run')
     args = parser.parse_args(argv)
     rows = []
     if args.config:
@@ -269,13 +267,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     jobs = [(row, seed) for row in args.rows for seed in args.seeds]
-    with ThreadPoolExecutor(args.workers) as pool:
-        futures = [
-            pool.submit(run_seed, row, seed, work_dir, args.cfg_options)
-            for row, seed in jobs
-        ]
-        records = [future.result() for future in futures]
+    with StageConsole(verbose=args.verbose):
+        records = map_in_threads(run_seed,
+                                 [(row, seed, work_dir, args.cfg_options)
+                                  for row, seed in jobs], args.workers)
     table = write_results(work_dir, records, args.metrics)
     print(f'\nMean ± std over seeds {args.seeds} '
-          f'({time.time() - start:.0f} s):\n\n{table}\n\n'
-          f'Wrote summary.md, summary.csv and runs.csv to {work_dir}')
+          f'({format_seconds(time.time() - start)}):\n\n{table}\n\n'
+          f'Wrote summary.md, summary.csv and runs.csv to {work_dir}\n'
+          f'Logs: {work_dir}/<row>/seed<N>/{{train,test}}.log')

@@ -17,7 +17,7 @@ import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Sequence
 
-from .demo import ROWS
+from .demo import ROWS, STAGE_NAMES
 from .tools import REPO, finetune_and_test, run_tool
 
 CONFIGS = dict(
@@ -44,17 +44,17 @@ def link_initial_model() -> str:
 def finetune(ft_dir: str,
              model_dir: str,
              options: Sequence[str],
-             config: str = CONFIGS['ft']) -> dict:
+             config: str = CONFIGS['ft'],
+             name: str = None) -> dict:
     """Fine-tune (or distil) the transformers model in ``model_dir`` with a
-    text config and test it; the log goes to ``{ft_dir}/run.log``."""
-    os.makedirs(ft_dir, exist_ok=True)
+    text config and test it, as the stage ``name``."""
     return finetune_and_test(
         ft_dir,
         model_dir,
         config,
         options,
         checkpoint_option='model.model_name_or_path',
-        log=osp.join(ft_dir, 'run.log'))
+        name=name)
 
 
 def run_pipeline(work_dir: str, seed: int = 0) -> Dict[str, dict]:
@@ -68,12 +68,20 @@ def run_pipeline(work_dir: str, seed: int = 0) -> Dict[str, dict]:
         return osp.join(work_dir, f'ft_{row.lower()}')
 
     with ThreadPoolExecutor(2) as pool:
-        ft = pool.submit(finetune, ft_dir('FT'), initial, seeded)
-        run_tool('train', CONFIGS['sd'], '--work-dir', sd_dir, '--cfg-options',
-                 *seeded)
+        ft = pool.submit(finetune, ft_dir('FT'), initial, seeded,
+                         CONFIGS['ft'], STAGE_NAMES['FT'])
+        run_tool(
+            'train',
+            CONFIGS['sd'],
+            '--work-dir',
+            sd_dir,
+            '--cfg-options',
+            *seeded,
+            name=STAGE_NAMES['sd'])
         jobs = {
-            row: pool.submit(finetune, ft_dir(row), osp.join(sd_dir, name),
-                             seeded)
+            row:
+            pool.submit(finetune, ft_dir(row), osp.join(sd_dir, name), seeded,
+                        CONFIGS['ft'], STAGE_NAMES[row])
             for row, name in (('FPT', 'fpt'), ('SD', 'sd'))
         }
         jobs['FT'] = ft

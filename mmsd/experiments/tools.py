@@ -1,12 +1,13 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-"""Run the repository's ``tools/*.py`` as subprocesses, as a user would."""
-import json
+"""Run the repository's ``tools/*.py`` as subprocesses, as a user would,
+each within a stage of the active :class:`StageConsole`."""
 import os.path as osp
-import subprocess
 import sys
-from typing import Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, List, Optional, Sequence
 
-from .work_dirs import last_checkpoint
+from .console import Stage, StageConsole, format_metrics
+from .work_dirs import finished_metrics, last_checkpoint
 
 #: The repository root: ``tools/``, ``configs/`` and ``demo_data/`` live
 #: there (mmsd is installed with ``pip install -e .`` from a clone).
@@ -24,47 +25,78 @@ def tool_path(tool: str) -> str:
     return path
 
 
-def run_tool(tool: str, *args: str, log: Optional[str] = None) -> None:
-    """Run ``tools/{tool}.py`` in a subprocess from the repository root; its
-    output streams through, or goes to the file ``log`` (for runs side by
-    side)."""
-    command = [sys.executable, tool_path(tool), *args]
-    print(
-        '\n$ ' + ' '.join(command[1:]) + (f'  > {log}' if log else ''),
-        flush=True)
+def run_tool(tool: str,
+             *args: str,
+             log: Optional[str] = None,
+             stage: Optional[Stage] = None,
+             name: Optional[str] = None) -> None:
+    """Run ``tools/{tool}.py`` with ``args`` in a subprocess from the
+    repository root.
+
+    Args:
+        tool (str): The tool's name, e.g. ``'train'``.
+        *args (str): Its command-line arguments.
+        log (str, optional): The file for its output. Defaults to
+            ``{--work-dir}/{tool}.log``.
+        stage (Stage, optional): The stage the run belongs to. Defaults to
+            a stage of its own, ``name``.
+        name (str, optional): The name of the run's own stage. Defaults to
+            the tool's and its log folder's names.
+
+    Raises:
+        StageFailed: If the tool fails (its log's tail is shown).
+    """
     if log is None:
-        subprocess.run(command, cwd=REPO, check=True)
+        if '--work-dir' not in args:
+            raise ValueError(f'tools/{tool}.py {" ".join(args)}: give a '
+                             '--work-dir or a log file.')
+        work_dir = args[args.index('--work-dir') + 1]
+        log = osp.join(work_dir, f'{tool}.log')
+    command = [sys.executable, tool_path(tool), *args]
+    if stage is not None:
+        stage.run(tool, command, log, REPO)
         return
-    with open(log, 'w') as f:
-        result = subprocess.run(command, cwd=REPO, stdout=f, stderr=f)
-    if result.returncode:
-        raise RuntimeError(f'{" ".join(command[1:])} failed; see {log}')
+    name = name or f'{tool} {osp.basename(osp.dirname(log))}'
+    with StageConsole.current().stage(name) as stage:
+        stage.run(tool, command, log, REPO)
 
 
 def train_and_test(config: str,
                    work_dir: str,
                    options: Sequence[str] = (),
-                   log: Optional[str] = None) -> dict:
+                   name: Optional[str] = None) -> dict:
     """Train ``config`` with ``--cfg-options options``, test its last
-    checkpoint with the same options; return the test metrics. ``log``:
-    a file for the training output (the test's goes beside it)."""
+    checkpoint with the same options; return the test metrics.
+
+    The runs are one stage, ``name`` (defaults to the work dir's name);
+    their output goes to ``train.log`` and ``test.log`` in ``work_dir``.
+    """
     options = ['--cfg-options', *options] if options else []
-    run_tool('train', config, '--work-dir', work_dir, *options, log=log)
-    metrics = osp.join(work_dir, 'test_metrics.json')
-    run_tool(
-        'test',
-        config,
-        last_checkpoint(work_dir),
-        '--work-dir',
-        osp.join(work_dir, 'test'),
-        '--out',
-        metrics,
-        '--out-item',
-        'metrics',
-        *options,
-        log=log and log.replace('.log', '_test.log'))
-    with open(metrics) as f:
-        return json.load(f)
+    metrics_file = osp.join(work_dir, 'test_metrics.json')
+    console = StageConsole.current()
+    with console.stage(name or osp.basename(work_dir)) as stage:
+        run_tool(
+            'train', config, '--work-dir', work_dir, *options, stage=stage)
+        run_tool(
+            'test',
+            config,
+            last_checkpoint(work_dir),
+            '--work-dir',
+            osp.join(work_dir, 'test'),
+            '--out',
+            metrics_file,
+            '--out-item',
+            'metrics',
+            *options,
+            log=osp.join(work_dir, 'test.log'),
+            stage=stage)
+        metrics = finished_metrics(work_dir)
+        if metrics is None:
+            raise FileNotFoundError(
+                f'tools/test.py did not write {metrics_file}; see '
+                f'{osp.join(work_dir, "test.log")}.')
+        stage.result = format_metrics(metrics)
+    return metrics
 
 
 def finetune_and_test(ft_dir: str,
@@ -72,8 +104,24 @@ def finetune_and_test(ft_dir: str,
                       config: str,
                       options: Sequence[str] = (),
                       checkpoint_option: str = 'model.backbone_checkpoint',
-                      log: Optional[str] = None) -> dict:
+                      name: Optional[str] = None) -> dict:
     """Fine-tune ``config`` from ``checkpoint`` (set as
-    ``checkpoint_option``) and test it; return the test metrics."""
+    ``checkpoint_option``) and test it, as the stage ``name``; return the
+    test metrics."""
     return train_and_test(config, ft_dir,
-                          [f'{checkpoint_option}={checkpoint}', *options], log)
+                          [f'{checkpoint_option}={checkpoint}', *options],
+                          name)
+
+
+def map_in_threads(function: Callable, jobs: Iterable[tuple],
+                   workers: int) -> List:
+    """``[function(*job) for job in jobs]``, ``workers`` at a time (the runs
+    are subprocesses, so threads suffice). The first failure cancels the
+    jobs not yet started and is raised."""
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(function, *job) for job in jobs]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
