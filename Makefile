@@ -12,12 +12,14 @@ export OMP_NUM_THREADS ?= 1
 .PHONY: install demo demo-text test test-fast clean-demo
 
 REQUIREMENTS := requirements/runtime.txt requirements/text.txt \
-	requirements/text_demo.txt requirements/tests.txt
+	requirements/text_demo.txt requirements/tensorboard.txt \
+	requirements/tests.txt
 
 $(STAMP): $(REQUIREMENTS) setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements/runtime.txt \
-		-r requirements/text.txt -r requirements/tests.txt
+		-r requirements/text.txt -r requirements/tensorboard.txt \
+		-r requirements/tests.txt
 	$(BIN)/python -m pip install -q --no-deps -r requirements/text_demo.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)

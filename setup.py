@@ -34,6 +34,7 @@ setup(
     install_requires=parse_requirements('requirements/runtime.txt'),
     extras_require=dict(
         text=parse_requirements('requirements/text.txt'),
+        tb=parse_requirements('requirements/tensorboard.txt'),
         tests=parse_requirements('requirements/tests.txt')),
     license='Apache License 2.0',
     zip_safe=False)

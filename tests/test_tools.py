@@ -112,3 +112,23 @@ def test_dist_train_two_cpu_processes(tmp_path, image_root, init_checkpoint):
         r'hits / (\d+) misses', log)
     entries, hits, misses = map(int, summary.groups())
     assert entries == misses and hits + misses == 12 and hits > 0
+
+
+def test_tensorboard_from_the_command_line(tmp_path):
+    """The README's command line writes a TensorBoard event file (and the
+    usual scalars.json) in a 2-iteration run."""
+    pytest.importorskip('tensorboard')
+    run(sys.executable, 'tools/train.py',
+        'configs/demo/ft_vit-tiny-p7_1xb64-1k_fashion-mnist.py', '--work-dir',
+        str(tmp_path), '--cfg-options',
+        'visualizer.vis_backends=[LocalVisBackend,TensorboardVisBackend]',
+        'model.backbone_checkpoint=None', 'train_cfg.max_iters=2',
+        'train_cfg.val_interval=100', 'default_hooks.logger.interval=1')
+    (events, ) = tmp_path.glob('*/vis_data/events.out.tfevents.*')
+    assert osp.getsize(events) > 0
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    accumulator = EventAccumulator(str(events.parent))
+    accumulator.Reload()
+    assert [e.step for e in accumulator.Scalars('loss')] == [1, 2]
+    assert list(tmp_path.glob('*/vis_data/scalars.json'))

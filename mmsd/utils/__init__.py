@@ -11,14 +11,15 @@ from .fileio import (AtomicLocalBackend, atomic_directory, atomic_save,
 from .resume import (check_checkpoint_file, checkpoint_problem,
                      find_resumable_checkpoint, prepare_resume)
 from .tools import load_mmpretrain_tool, run_mmpretrain_tool
+from .vis_backends import expand_vis_backends
 
 __all__ = [
     'allow_mmengine_checkpoints', 'atomic_directory', 'atomic_save',
     'atomic_write', 'AtomicLocalBackend', 'check_checkpoint_file',
-    'check_data_roots', 'checkpoint_problem', 'export_backbone',
-    'find_resumable_checkpoint', 'leaf_datasets', 'load_checkpoint_file',
-    'load_local_checkpoint', 'load_mmpretrain_tool', 'prepare_resume',
-    'read_meta', 'read_state_dict', 'REEXPORT_RECIPE',
+    'check_data_roots', 'checkpoint_problem', 'expand_vis_backends',
+    'export_backbone', 'find_resumable_checkpoint', 'leaf_datasets',
+    'load_checkpoint_file', 'load_local_checkpoint', 'load_mmpretrain_tool',
+    'prepare_resume', 'read_meta', 'read_state_dict', 'REEXPORT_RECIPE',
     'register_checkpoint_loader', 'run_mmpretrain_tool', 'save_backbone',
     'select_prefix', 'setup_cpu_distributed', 'unwrap_state_dict'
 ]
