@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mmsd-installed
+# The text configs name the offline MiniLM by this link.
+MINILM := data/all-MiniLM-L6-v2
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: install demo demo-text test test-fast clean-demo
@@ -24,7 +26,11 @@ $(STAMP): $(REQUIREMENTS) setup.py
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(MINILM): | $(STAMP)
+	$(BIN)/python -c 'from mmsd.experiments.text_demo import \
+		link_initial_model; link_initial_model()'
+
+install: $(STAMP) $(MINILM)
 
 demo: install
 	$(BIN)/python tools/run_demo.py --work-dir work_dirs/demo

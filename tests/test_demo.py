@@ -37,7 +37,8 @@ def test_smoke_run_reports_briefly_and_chains_the_stages(tmp_path):
     # SD starts from stage 0's weights; each fine-tune loads its encoder
     # with every key matched, and is tested.
     initial = osp.join(work_dir, 'stage0', 'iter_2.pth')
-    assert f'Loaded 54 tensors of the initial from {initial}' in log('sd')
+    assert (f'Loaded 54 tensors of the initial model from {initial} into '
+            'MAEViT (all keys matched)') in log('sd')
     encoders = dict(
         ft='stage0/iter_2.pth',
         fpt='sd/fpt_backbone.pth',

@@ -5,8 +5,8 @@ from typing import Any, Iterator, Mapping, Tuple
 
 from mmengine.config import Config
 
-# Where each dataset must be unpacked; README.md "Data preparation" has the
-# full layouts.
+# Where each dataset must be unpacked; README.md "Data preparation" (images)
+# and docs/text.md (text) have the full layouts.
 DATASET_HINTS = {
     'CUB':
     'extract CUB_200_2011.tgz so that <data_root>/images.txt exists',
@@ -25,6 +25,12 @@ DATASET_HINTS = {
     'CustomDataset':
     'lay the images out as <data_root>/<split>/<class>/'
     '<image> (one sub-folder per class)',
+}
+# Where the README describes them, when not in "Data preparation".
+README_SECTIONS = {
+    'TextDataset':
+    'README.md, "Text (transformers): self-distillation and CR-ILD", and '
+    'docs/text.md',
 }
 
 
@@ -77,10 +83,11 @@ def check_data_roots(cfg: Config, loaders: Tuple[str, ...] = None) -> None:
             continue
         if osp.isdir(root):
             continue
-        hint = DATASET_HINTS.get(
-            dataset_type.split('.')[-1], DATASET_HINTS['CustomDataset'])
+        name = dataset_type.split('.')[-1]
+        hint = DATASET_HINTS.get(name, DATASET_HINTS['CustomDataset'])
+        section = README_SECTIONS.get(name, 'README.md, "Data preparation"')
         raise FileNotFoundError(
             f'{loader}: the {dataset_type} dataset is not at data_root='
             f'{root!r} (resolved to {osp.abspath(root)!r}). Download it and '
             f'{hint}; or pass --cfg-options {loader}.dataset.data_root=PATH.'
-            ' See README.md, "Data preparation".')
+            f' See {section}.')

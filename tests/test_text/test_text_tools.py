@@ -101,8 +101,10 @@ def test_missing_text_data_is_named(tmp_path, tiny_bert_dir):
         *sd_options(tiny_bert_dir, str(tmp_path / 'nowhere')),
         check=False)
     assert result.returncode != 0
-    assert 'TextDataset dataset is not at' in result.stderr + result.stdout
-    assert 'train.jsonl' in result.stderr + result.stdout
+    log = result.stderr + result.stdout
+    assert 'TextDataset dataset is not at' in log and 'train.jsonl' in log
+    assert 'See README.md, "Text (transformers): self-distillation and ' \
+        'CR-ILD", and docs/text.md.' in log
 
 
 @pytest.mark.e2e

@@ -47,8 +47,9 @@ def test_export_backbone_roundtrip(tmp_path):
 
 
 def test_read_state_dict_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="initial file '.*x.pth'"):
-        read_state_dict(str(tmp_path / 'x.pth'), what='initial')
+    with pytest.raises(
+            FileNotFoundError, match="initial model file '.*x.pth'"):
+        read_state_dict(str(tmp_path / 'x.pth'), what='initial model')
     path = tmp_path / 'list.pth'
     torch.save([torch.ones(1)], path)
     with pytest.raises(RuntimeError, match='holds a list, not a state dict'):

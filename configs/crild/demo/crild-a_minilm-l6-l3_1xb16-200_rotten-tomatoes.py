@@ -1,6 +1,6 @@
 # Offline CR-ILD stage A: the MiniLM fine-tuned on the embedded Rotten
 # Tomatoes snippets (the text demo's fine-tune config, run by
-# tools/run_crild_demo.py) distilled into the bottom 3 layers of the
+# benchmarks/crild_offline.py) distilled into the bottom 3 layers of the
 # pre-trained MiniLM, on the training texts (labels unused).
 _base_ = [
     '../../_base_/models/crild_intermediate.py',

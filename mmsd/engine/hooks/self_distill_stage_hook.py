@@ -65,11 +65,13 @@ class SelfDistillStageHook(Hook):
             # iteration from switch_iter on only.
             replay_without(runner, self.switch_iter)
         stage = 2 if model.distill_enabled else 1
+        # A teacher checkpoint skips stage 1 (before_train_iter jumps).
+        start = self.switch_iter if stage == 2 and runner.iter == 0 \
+            else runner.iter
         print_log(
             f'Self-distillation run: iterations [0, {self.switch_iter}) '
             f'further pre-train, [{self.switch_iter}, {runner.max_iters}) '
-            f'self-distill; starting in stage {stage} at iteration '
-            f'{runner.iter}.',
+            f'self-distill; starting in stage {stage} at iteration {start}.',
             logger='current')
 
     def check_schedules(self, runner) -> None:

@@ -56,19 +56,20 @@ class FurtherPretrainMAE(MAE):
             raise ValueError(f'{type(self).__name__} has no init_checkpoint '
                              'to load the initial weights from.')
         # One read of the file for both parts.
-        checkpoint = read_state_dict(self.init_checkpoint, what='initial')
+        checkpoint = read_state_dict(
+            self.init_checkpoint, what='initial model')
         load_checked(
             self.backbone,
             self.init_checkpoint,
             'backbone.',
-            what='initial',
+            what='initial model',
             checkpoint=checkpoint)
         if any(key.startswith('neck.') for key in checkpoint):
             load_checked(
                 self.neck,
                 self.init_checkpoint,
                 'neck.',
-                what='initial',
+                what='initial model',
                 checkpoint=checkpoint)
         else:
             seed = self.init_decoder()
