@@ -14,6 +14,7 @@ _base_ = [
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.05),
     clip_grad=dict(max_norm=5.0),

@@ -58,6 +58,7 @@ svd_basis_dataloader = dict(
 iters = 1000
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,

@@ -5,6 +5,7 @@
 max_epochs = 20
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=3e-5, weight_decay=0.01),
     clip_grad=dict(max_norm=1.0),
     paramwise_cfg=dict(

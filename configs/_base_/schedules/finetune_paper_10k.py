@@ -3,6 +3,7 @@
 # clipping at 1.0, 10k iterations, one evaluation at the end.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.01),
     clip_grad=dict(max_norm=1.0),
     paramwise_cfg=dict(

@@ -3,6 +3,7 @@
 # no clipping, fp32, 20k iterations.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.01),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))

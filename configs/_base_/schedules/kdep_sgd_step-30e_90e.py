@@ -2,6 +2,7 @@
 # decay 5e-4, 90 epochs, lr x0.1 every 30 epochs, for a total batch of 512.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.3, momentum=0.9, weight_decay=5e-4))
 
 param_scheduler = dict(type='StepLR', by_epoch=True, step_size=30, gamma=0.1)

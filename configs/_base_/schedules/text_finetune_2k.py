@@ -4,6 +4,7 @@
 # transformers directory (classifier/).
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=2e-5, weight_decay=0.01),
     clip_grad=dict(max_norm=1.0),
     # bypass_duplicate: MLM heads share their weight with the embeddings.

@@ -4,6 +4,7 @@
 # 6 % linear warmup then linear decay to 0, grad clipping at 1.0.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01),
     clip_grad=dict(max_norm=1.0),

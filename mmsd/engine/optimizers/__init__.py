@@ -1,4 +1,5 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 from .recadam import RecAdam, anneal_lambda
+from .summarized_constructor import SummarizedOptimWrapperConstructor
 
-__all__ = ['RecAdam', 'anneal_lambda']
+__all__ = ['RecAdam', 'SummarizedOptimWrapperConstructor', 'anneal_lambda']
