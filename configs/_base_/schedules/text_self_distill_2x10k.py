@@ -43,5 +43,5 @@ train_cfg = dict(max_iters=2 * further_iters)
 custom_hooks = [
     dict(type='SelfDistillStageHook', switch_iter=further_iters),
     dict(
-        type='SavePretrainedHook', sources=dict(sd='hf_model', fpt='teacher')),
+        type='SavePretrainedHook', sources=dict(sd='hf_model', fpt='further_pretrained_mlm')),
 ]

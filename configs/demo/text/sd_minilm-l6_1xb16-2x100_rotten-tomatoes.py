@@ -53,7 +53,7 @@ train_cfg = dict(max_iters=2 * further_iters)
 custom_hooks = [
     dict(type='SelfDistillStageHook', switch_iter=further_iters),
     dict(
-        type='SavePretrainedHook', sources=dict(sd='hf_model', fpt='teacher')),
+        type='SavePretrainedHook', sources=dict(sd='hf_model', fpt='further_pretrained_mlm')),
 ]
 default_hooks = dict(
     logger=dict(interval=25), checkpoint=dict(interval=2 * further_iters))

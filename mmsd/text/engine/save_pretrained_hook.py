@@ -1,5 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 import os.path as osp
+from operator import attrgetter
 from typing import Dict, Optional, Sequence
 
 from mmengine.dist import is_main_process
@@ -17,18 +18,20 @@ class SavePretrainedHook(Hook):
     """Save transformers models of the trained model as directories that
     ``AutoModel*.from_pretrained`` loads, with the tokenizer.
 
-    Each entry of ``sources`` maps a directory name to a submodule:
-    ``dict(sd='hf_model', fpt='teacher')`` writes ``{work_dir}/sd`` (the
-    student, with its MLM head) and ``{work_dir}/fpt`` (the teacher
-    encoder) when training ends. Each directory is written aside and
-    renamed into place, so it is never seen half written. With ``epochs``
-    (epoch-based training), snapshots are also written after those epochs,
-    to ``{name}_epoch_{n}``, e.g. to continue from a student distilled for
-    fewer epochs.
+    Each entry of ``sources`` maps a directory name to a submodule or
+    attribute of the model: ``dict(sd='hf_model',
+    fpt='further_pretrained_mlm')`` writes ``{work_dir}/sd`` (the student,
+    with its MLM head) and ``{work_dir}/fpt`` (the further-pre-trained
+    teacher, with its stage-1 MLM head) when training ends. Each directory
+    is written aside and renamed into place, so it is never seen half
+    written. With ``epochs`` (epoch-based training), snapshots are also
+    written after those epochs, to ``{name}_epoch_{n}``, e.g. to continue
+    from a student distilled for fewer epochs.
 
     Args:
-        sources (dict[str, str]): Directory name to a dotted submodule name
-            of the model. Defaults to None: ``dict(hf_model='hf_model')``.
+        sources (dict[str, str]): Directory name to a dotted submodule or
+            attribute name of the model. Defaults to None:
+            ``dict(hf_model='hf_model')``.
         epochs (Sequence[int]): Epochs (1-based) after which snapshots are
             saved. Defaults to ``()``.
     """
@@ -69,11 +72,11 @@ class SavePretrainedHook(Hook):
         model = get_ori_model(runner.model)
         for name, attribute in self.sources.items():
             try:
-                module = model.get_submodule(attribute)
+                module = attrgetter(attribute)(model)
             except AttributeError as err:
                 raise AttributeError(
                     f'SavePretrainedHook ({name!r}): {type(model).__name__} '
-                    f'has no submodule {attribute!r}.') from err
+                    f'has no submodule or attribute {attribute!r}.') from err
             if not hasattr(module, 'save_pretrained'):
                 raise TypeError(f'SavePretrainedHook ({name!r}): '
                                 f'{attribute!r} is a '

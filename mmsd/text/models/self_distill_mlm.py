@@ -4,14 +4,35 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch
+from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 from torch import nn
-from transformers import AutoModel, AutoModelForMaskedLM
+from transformers import AutoModel, AutoModelForMaskedLM, PreTrainedModel
 
 from mmsd.models.teacher import SelfDistillMixin
 from mmsd.models.utils import load_checked
 from ..hf_loading import build_hf_model, check_local_dir
 from .masked_lm import HFMaskedLM
+
+
+class _Tensors(nn.Module):
+    """Named tensors kept as buffers (checkpointed, moved with the model);
+    dots in names become slashes."""
+
+    def __init__(self, tensors: Dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        for name, tensor in tensors.items():
+            self.register_buffer(name.replace('.', '/'), tensor.clone())
+
+    def copy_from(self, tensors: Dict[str, torch.Tensor]) -> None:
+        for name, tensor in tensors.items():
+            self.get_buffer(name.replace('.', '/')).copy_(tensor)
+
+    def tensors(self) -> Dict[str, torch.Tensor]:
+        return {
+            name.replace('/', '.'): tensor
+            for name, tensor in self.named_buffers()
+        }
 
 
 @MODELS.register_module()
@@ -32,7 +53,9 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
     :class:`mmsd.engine.SelfDistillStageHook`), which also restarts the
     student from the initial model: the stages are those of
     :class:`mmsd.models.SelfDistillMixin`, with the transformer under the
-    MLM head as the student encoder.
+    MLM head as the student encoder. The stage-1 MLM head is kept at the
+    switch, so that :attr:`further_pretrained_mlm` is the whole
+    further-pre-trained model.
 
     Args:
         distill_head (dict): Config of the distillation loss
@@ -73,12 +96,59 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
         }
         self.init_self_distill(
             copy.deepcopy(self.encoder), teacher_checkpoint, distill_head)
+        # The MLM head the teacher was trained with (set at the switch).
+        self.teacher_head = _Tensors(self._head_weights())
+        self.register_buffer('teacher_head_set', torch.tensor(False))
         self.hidden_layer = hidden_layer
         self.teacher_ignore_keys = tuple(teacher_ignore_keys)
 
     @property
     def student_encoder(self) -> nn.Module:
         return self.encoder
+
+    def _head_weights(self) -> Dict[str, torch.Tensor]:
+        """The student's weights outside its encoder, except those tied to
+        encoder weights (e.g. the decoder tied to the word embeddings)."""
+        encoder = {t.data_ptr() for t in self.encoder.state_dict().values()}
+        prefix = f'{self.hf_model.base_model_prefix}.'
+        return {
+            key: value
+            for key, value in self.hf_model.state_dict().items()
+            if not key.startswith(prefix) and value.data_ptr() not in encoder
+        }
+
+    def start_distill(self) -> None:
+        """Keep the stage-1 MLM head with the teacher, then switch."""
+        self.teacher_head.copy_from(self._head_weights())
+        self.teacher_head_set.fill_(True)
+        super().start_distill()
+
+    @property
+    def further_pretrained_mlm(self) -> PreTrainedModel:
+        """The further-pre-trained model as a whole transformers MLM: the
+        teacher encoder and the MLM head trained with it in stage 1. A
+        teacher loaded from ``teacher_checkpoint`` has no head here: then
+        the teacher encoder alone, which ``AutoModel`` loads."""
+        if not bool(self.teacher_head_set):
+            print_log(
+                'The teacher came from teacher_checkpoint, without the MLM '
+                'head it was trained with: only its encoder is saved.',
+                logger='current')
+            return self.teacher
+        model = copy.deepcopy(self.hf_model)
+        prefix = f'{model.base_model_prefix}.'
+        state = {
+            prefix + key: value
+            for key, value in self.teacher.state_dict().items()
+        }
+        state.update(self.teacher_head.tensors())
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        tied = set(model.state_dict()) - set(state)
+        if unexpected or set(missing) - tied:
+            raise RuntimeError(
+                'Assembling the further-pre-trained MLM failed: missing '
+                f'{sorted(set(missing) - tied)}, unexpected {unexpected}.')
+        return model
 
     @property
     def initial_weights(self) -> str:
