@@ -59,6 +59,13 @@ def tiny_config(config: str, overrides: str = TINY_MAE, **options) -> Config:
 _current_test = {}
 
 
+def free_port() -> int:
+    """A TCP port no process listens on now."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     _current_test['item'] = item
@@ -81,6 +88,9 @@ def run(*args,
         OMP_NUM_THREADS='1',
         PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'],
         **(env or {}))
+    # dist_train.sh's rendezvous port: a free one, not 29500, which other
+    # jobs on a shared machine may hold.
+    env.setdefault('PORT', str(free_port()))
     result = subprocess.run(
         args,
         cwd=REPO,
