@@ -46,7 +46,7 @@ def parse_args():
     parser.add_argument(
         '--smoke-test',
         action='store_true',
-        help='2 iterations per stage: checks the chain in about a minute '
+        help='2 iterations per stage: checks the chain in a few minutes '
         '(the numbers mean nothing)')
     args = parser.parse_args()
     args.work_dir = args.work_dir or ('work_dirs/demo_smoke'

@@ -34,11 +34,14 @@ STAGE_NAMES = dict(
 
 def smoke_test_options() -> Dict[str, List[str]]:
     """``--cfg-options`` of each stage for 2 iterations per stage: the
-    chain runs in about a minute; the numbers mean nothing."""
+    chain runs in a few minutes; the numbers mean nothing."""
     logged = ['train_cfg.max_iters=2', 'default_hooks.logger.interval=1']
     return dict(
         stage0=logged,
-        sd=[*logged, 'custom_hooks.0.switch_iter=1'],
+        sd=[
+            *logged, 'custom_hooks.0.switch_iter=1', 'param_scheduler.0.end=1',
+            'param_scheduler.1.begin=1', 'param_scheduler.1.end=2'
+        ],
         ft=[*logged, 'train_cfg.val_interval=2'])
 
 

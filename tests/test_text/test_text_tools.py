@@ -192,17 +192,17 @@ def test_text_demo_configs_run_directly(tmp_path):
     from mmsd.experiments.text_demo import link_initial_model
     link_initial_model()  # what make install does
     short = [
-        'train_cfg.max_iters=2', 'train_dataloader.batch_size=4',
-        'default_hooks.logger.interval=1'
+        'train_dataloader.batch_size=4', 'default_hooks.logger.interval=1'
     ]
     sd_dir = tmp_path / 'sd'
-    run(sys.executable, 'tools/train.py', SD_CONFIG, '--work-dir',
-        str(sd_dir), '--cfg-options', *short, 'custom_hooks.0.switch_iter=1')
+    run(sys.executable, 'tools/train.py', SD_CONFIG, '--work-dir', str(sd_dir),
+        '--cfg-options', *short,
+        *(f'{key}={value}' for key, value in TWO_STAGES.items()))
     model, info = AutoModelForMaskedLM.from_pretrained(
         sd_dir / 'fpt', output_loading_info=True)
     assert not info['missing_keys'] and not info['unexpected_keys']
     assert type(model).__name__ == 'BertForMaskedLM'
     run(sys.executable, 'tools/train.py', FT_CONFIG, '--work-dir',
-        str(tmp_path / 'ft'), '--cfg-options', *short,
+        str(tmp_path / 'ft'), '--cfg-options', *short, 'train_cfg.max_iters=2',
         'train_cfg.val_interval=100')
     assert osp.isfile(tmp_path / 'ft' / 'classifier' / 'config.json')
