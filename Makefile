@@ -45,4 +45,4 @@ test-fast: install
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider -m "not e2e"
 
 clean-demo:
-	rm -rf work_dirs/demo work_dirs/demo_text
+	rm -rf work_dirs/demo work_dirs/demo_smoke work_dirs/demo_text
