@@ -212,8 +212,7 @@ def train_test(config: str, run_dir: str, options: Sequence[str],
     start = time.time()
     if not osp.isfile(metrics_file):
         os.makedirs(run_dir, exist_ok=True)
-        train_and_test(
-            config, run_dir, options, log=osp.join(run_dir, 'run.log'))
+        train_and_test(config, run_dir, options)
         with open(osp.join(run_dir, 'wall_s'), 'w') as f:
             f.write(f'{time.time() - start:.0f}\n')
         if not keep_checkpoints:

@@ -338,12 +338,7 @@ def run(args: argparse.Namespace) -> dict:
                 if metrics is None:
                     start = time.time()
                     os.makedirs(ft_dir, exist_ok=True)
-                    metrics = finetune_and_test(
-                        ft_dir,
-                        encoder,
-                        FT_CONFIG,
-                        ft,
-                        log=osp.join(ft_dir, 'train.log'))
+                    metrics = finetune_and_test(ft_dir, encoder, FT_CONFIG, ft)
                     print(
                         f'  {osp.relpath(ft_dir)}: top-1 '
                         f'{metrics["accuracy/top1"]:.2f} '
