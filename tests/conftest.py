@@ -104,14 +104,6 @@ def run(*args,
     return result
 
 
-def free_port() -> int:
-    """A free TCP port for a distributed launch (the default 29500 may be
-    taken by another run on the machine)."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def dist_train(config: str, work_dir: str, *options: str) -> str:
     """``tools/dist_train.sh CONFIG 2`` as a user runs it (2 gloo CPU
     processes, on a free port); checks it ran distributed and returns its
