@@ -227,7 +227,7 @@ def test_training_refuses_heads_and_eps_the_file_does_not_have(
         with pytest.raises(CheckpointMismatchError) as error:
             model.init_weights()
         message = str(error.value)
-        assert f"The initial file '{dst}'" in message, message
+        assert f"The initial model file '{dst}'" in message, message
         assert expected in message, message
     cfg = tiny_config(SD_CONFIG, **options)
     cfg.model.init_checkpoint = dst
