@@ -5,6 +5,7 @@ import os.path as osp
 from types import ModuleType
 from typing import Callable
 
+import torch.distributed as dist
 from mmengine.config import Config
 
 
@@ -38,3 +39,8 @@ def run_mmpretrain_tool(name: str, prepare: Callable[[Config, object],
 
     tool.merge_args = merge_and_prepare
     tool.main()
+    # MMEngine leaves the process group to interpreter exit, where a gloo
+    # group still holding its threads can abort one rank ("terminate called
+    # without an active exception") after a run that succeeded.
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
