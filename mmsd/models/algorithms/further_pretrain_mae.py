@@ -8,6 +8,7 @@ from mmengine.model import BaseModule, initialize
 from mmpretrain.models import MAE
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
 
 from mmsd.utils import read_state_dict
 from ..utils import load_checked
@@ -48,6 +49,19 @@ class FurtherPretrainMAE(MAE):
         super().init_weights()
         if self.init_checkpoint is not None:
             self.load_initial_weights()
+
+    @property
+    def student_encoder(self) -> nn.Module:
+        """The encoder being trained (the ``backbone``)."""
+        return self.backbone
+
+    def initial_encoder_state(self) -> Optional[Dict[str, torch.Tensor]]:
+        """The encoder's weights in ``init_checkpoint`` (None without one),
+        e.g. to measure how far training moved it."""
+        if self.init_checkpoint is None:
+            return None
+        return read_state_dict(
+            self.init_checkpoint, 'backbone.', what='initial')
 
     def load_initial_weights(self) -> None:
         """Load the encoder and decoder of ``init_checkpoint``, checked; a

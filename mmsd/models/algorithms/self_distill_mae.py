@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from ..teacher import SelfDistillMixin, TeacherFeatureCache
-from ..utils import cls_only_last_layer, recomputed_layers
+from ..utils import check_non_negative, cls_only_last_layer, recomputed_layers
 from .further_pretrain_mae import FurtherPretrainMAE
 
 
@@ -30,7 +30,8 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
     (called by :class:`mmsd.engine.SelfDistillStageHook` when stage 1 ends).
     The stages are those of :class:`mmsd.models.SelfDistillMixin`: the
     student encoder is the ``backbone`` and it restarts, with the decoder,
-    from ``init_checkpoint``.
+    from ``init_checkpoint`` (or, with ``restart_from='teacher'``, keeps
+    its decoder and starts its encoder from the teacher).
 
     The teacher runs every step unless :class:`mmsd.engine.TeacherCacheHook`
     found the training pipeline deterministic and handed the model a
@@ -53,6 +54,15 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
             the student's unmasked pass in the backward pass instead of
             keeping their activations (exact; less memory, one more forward
             of those layers). Defaults to 0.
+        restart_from (str): Where the student restarts when a round of
+            self-distillation starts: ``'initial'`` (``init_checkpoint``,
+            the paper) or ``'teacher'`` (the encoder starts as the teacher,
+            the decoder as it was; with ``teacher_checkpoint``, the initial
+            decoder). Defaults to 'initial'.
+        mae_loss_weight (float): Weight of ``loss_mae`` while distilling
+            (further pre-training always uses 1). With 0 the masked pass is
+            skipped: no ``loss_mae``, and the decoder gets no gradient and
+            stays as it is. Defaults to 1.0.
         **kwargs: Arguments of :class:`FurtherPretrainMAE`.
     """
 
@@ -61,12 +71,16 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
                  teacher_checkpoint: Optional[str] = None,
                  cls_only_last_block: Optional[bool] = None,
                  student_recompute_layers: int = 0,
+                 restart_from: str = 'initial',
+                 mae_loss_weight: float = 1.0,
                  **kwargs) -> None:
         if 'teacher_cache' in kwargs:
             raise TypeError(_moved_teacher_cache(kwargs['teacher_cache']))
         super().__init__(**kwargs)
         self.init_self_distill(kwargs['backbone'], teacher_checkpoint,
-                               distill_head)
+                               distill_head, restart_from)
+        check_non_negative('SelfDistillMAE', mae_loss_weight=mae_loss_weight)
+        self.mae_loss_weight = float(mae_loss_weight)
         cls_token = self.distill_head.representation == 'cls_token'
         if cls_only_last_block and not cls_token:
             raise ValueError('SelfDistillMAE: cls_only_last_block=True needs '
@@ -89,11 +103,20 @@ class SelfDistillMAE(SelfDistillMixin, FurtherPretrainMAE):
     def initial_weights(self) -> Optional[str]:
         return self.init_checkpoint
 
+    def unused_in_distill(self) -> List[str]:
+        return ['neck'] if self.mae_loss_weight == 0 else []
+
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        """``loss_mae``, plus ``loss_distill`` once distillation is on."""
-        losses = super().loss(inputs, data_samples, **kwargs)
+        """``loss_mae`` (weighted by ``mae_loss_weight`` while distilling,
+        absent at weight 0), plus ``loss_distill`` once distillation is
+        on."""
+        losses = {}
+        if not self.distill_enabled or self.mae_loss_weight > 0:
+            losses = super().loss(inputs, data_samples, **kwargs)
         if self.distill_enabled:
+            if 0 < self.mae_loss_weight != 1:
+                losses['loss_mae'] = self.mae_loss_weight * losses['loss_mae']
             student = self.unmasked_tokens(self.backbone, inputs,
                                            self.student_recompute_layers)
             teacher = self.teacher_features(inputs)

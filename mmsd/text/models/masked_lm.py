@@ -66,6 +66,13 @@ class HFMaskedLM(BaseModel):
             model_name_or_path,
             config,
             output_loading_info=True)
+        # The weights the directory lacked (e.g. a new MLM head) were drawn
+        # at random: keep them to restart from exactly the same model.
+        state = self.hf_model.state_dict()
+        self.untrained_weights = {
+            key: state[key].detach().clone()
+            for key in self.missing_keys
+        }
         # A name, not a module: the head must not appear twice in the
         # state dict.
         self.mlm_head_name = (
@@ -75,6 +82,43 @@ class HFMaskedLM(BaseModel):
     def encoder(self) -> nn.Module:
         """The transformer without its language-model head."""
         return self.hf_model.base_model
+
+    @property
+    def student_encoder(self) -> nn.Module:
+        """The encoder being trained (:attr:`encoder`)."""
+        return self.encoder
+
+    def initial_state(self) -> Optional[Dict[str, torch.Tensor]]:
+        """The whole model's initial weights: ``model_name_or_path`` and
+        the weights it lacked as first drawn (None without a directory)."""
+        if self.model_name_or_path is None:
+            return None
+        state = build_hf_model(AutoModelForMaskedLM,
+                               self.model_name_or_path).state_dict()
+        state.update(self.untrained_weights)
+        return state
+
+    def initial_encoder_state(self) -> Optional[Dict[str, torch.Tensor]]:
+        """The initial weights of :attr:`encoder` (None without
+        ``model_name_or_path``), e.g. to measure how far training moved
+        it."""
+        state = self.initial_state()
+        if state is None:
+            return None
+        prefix = self.hf_model.base_model_prefix + '.'
+        return {
+            key[len(prefix):]: value
+            for key, value in state.items() if key.startswith(prefix)
+        }
+
+    def load_initial_weights(self) -> None:
+        """Restart the model from its initial weights."""
+        state = self.initial_state()
+        if state is None:
+            raise ValueError(f'{type(self).__name__} has no '
+                             'model_name_or_path to load the initial '
+                             'weights from.')
+        self.hf_model.load_state_dict(state)
 
     def _single_head_name(self) -> Optional[str]:
         heads = [

@@ -7,11 +7,11 @@ import torch
 from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 from torch import nn
-from transformers import AutoModel, AutoModelForMaskedLM, PreTrainedModel
+from transformers import AutoModel, PreTrainedModel
 
 from mmsd.models.teacher import SelfDistillMixin
-from mmsd.models.utils import load_checked
-from ..hf_loading import build_hf_model, check_local_dir
+from mmsd.models.utils import check_non_negative, load_checked
+from ..hf_loading import check_local_dir
 from .masked_lm import HFMaskedLM
 
 
@@ -71,6 +71,14 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
         teacher_ignore_keys (Sequence[str]): ``fnmatch`` patterns of teacher
             keys a transformers directory may hold in addition, such as a
             BERT pooler. Defaults to ``('pooler.*', )``.
+        restart_from (str): Where the student restarts when a round of
+            self-distillation starts: ``'initial'`` (the initial model, the
+            paper) or ``'teacher'`` (the encoder starts as the teacher, the
+            MLM head as it was). Defaults to 'initial'.
+        mlm_loss_weight (float): Weight of ``loss_mlm`` while distilling
+            (further pre-training always uses 1). With 0 the masked pass is
+            skipped: no ``loss_mlm``, and the MLM head gets no gradient and
+            stays as it is. Defaults to 1.0.
         **kwargs: Arguments of :class:`HFMaskedLM`; ``model_name_or_path``
             is required.
     """
@@ -82,20 +90,18 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
                  teacher_checkpoint: Optional[str] = None,
                  hidden_layer: int = -1,
                  teacher_ignore_keys: Sequence[str] = ('pooler.*', ),
+                 restart_from: str = 'initial',
+                 mlm_loss_weight: float = 1.0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if self.model_name_or_path is None:
             raise ValueError('SelfDistillMLM needs model_name_or_path: the '
                              'student starts (and restarts) from it.')
-        # The weights the directory lacked (e.g. a new MLM head) were drawn
-        # at random: keep them to restart from exactly the same model.
-        state = self.hf_model.state_dict()
-        self.untrained_weights = {
-            key: state[key].detach().clone()
-            for key in self.missing_keys
-        }
         self.init_self_distill(
-            copy.deepcopy(self.encoder), teacher_checkpoint, distill_head)
+            copy.deepcopy(self.encoder), teacher_checkpoint, distill_head,
+            restart_from)
+        check_non_negative('SelfDistillMLM', mlm_loss_weight=mlm_loss_weight)
+        self.mlm_loss_weight = float(mlm_loss_weight)
         # The MLM head the teacher was trained with (set at the switch).
         self.teacher_head = _Tensors(self._head_weights())
         self.register_buffer('teacher_head_set', torch.tensor(False))
@@ -117,11 +123,16 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
             if not key.startswith(prefix) and value.data_ptr() not in encoder
         }
 
-    def start_distill(self) -> None:
-        """Keep the stage-1 MLM head with the teacher, then switch."""
-        self.teacher_head.copy_from(self._head_weights())
-        self.teacher_head_set.fill_(True)
-        super().start_distill()
+    def start_distill(
+            self,
+            teacher_state: Optional[Dict[str, torch.Tensor]] = None) -> None:
+        """Keep the MLM head trained with the new teacher, then switch. A
+        given ``teacher_state`` (a snapshot of the encoder) comes without
+        the head of its step: then no head is kept."""
+        if teacher_state is None:
+            self.teacher_head.copy_from(self._head_weights())
+        self.teacher_head_set.fill_(teacher_state is None)
+        super().start_distill(teacher_state)
 
     @property
     def further_pretrained_mlm(self) -> PreTrainedModel:
@@ -131,8 +142,9 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
         the teacher encoder alone, which ``AutoModel`` loads."""
         if not bool(self.teacher_head_set):
             print_log(
-                'The teacher came from teacher_checkpoint, without the MLM '
-                'head it was trained with: only its encoder is saved.',
+                'The teacher came from teacher_checkpoint or a snapshot, '
+                'without the MLM head it was trained with: only its encoder '
+                'is saved.',
                 logger='current')
             return self.teacher
         model = copy.deepcopy(self.hf_model)
@@ -176,19 +188,26 @@ class SelfDistillMLM(SelfDistillMixin, HFMaskedLM):
             ignore_keys=self.teacher_ignore_keys,
             checkpoint=state)
 
-    def load_initial_weights(self) -> None:
-        """Restart the student from the initial model."""
-        state = build_hf_model(AutoModelForMaskedLM,
-                               self.model_name_or_path).state_dict()
-        state.update(self.untrained_weights)
-        self.hf_model.load_state_dict(state)
+    def unused_in_distill(self) -> List[str]:
+        if self.mlm_loss_weight > 0:
+            return []
+        return [
+            name for name, module in self.hf_model.named_children()
+            if module is not self.encoder
+        ]
 
     def loss(self,
              inputs: Dict[str, torch.Tensor],
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
-        """``loss_mlm``, plus ``loss_distill`` once distillation is on."""
-        losses = super().loss(inputs, data_samples)
+        """``loss_mlm`` (weighted by ``mlm_loss_weight`` while distilling,
+        absent at weight 0), plus ``loss_distill`` once distillation is
+        on."""
+        losses = {}
+        if not self.distill_enabled or self.mlm_loss_weight > 0:
+            losses = super().loss(inputs, data_samples)
         if self.distill_enabled:
+            if 0 < self.mlm_loss_weight != 1:
+                losses['loss_mlm'] = self.mlm_loss_weight * losses['loss_mlm']
             clean = self.clean_inputs(inputs)
             student = self.hidden_states(self.encoder, clean)
             with torch.no_grad():
