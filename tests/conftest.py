@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import pytest
@@ -125,9 +125,20 @@ def dist_train(config: str, work_dir: str, *options: str) -> str:
     return log
 
 
-def two_stage_options(further: int, distill: int) -> dict:
-    """Options turning the 2x20k schedule into ``further + distill`` iters."""
-    total = further + distill
+def two_stage_options(further: int, distill: int, rounds: int = 1) -> dict:
+    """Options turning the 2x20k schedule into ``further`` iterations of
+    further pre-training and ``rounds`` rounds of ``distill`` iterations of
+    self-distillation, one LinearLR per stage; with several rounds the
+    encoder of every round is exported as ``round{k}_backbone.pth``."""
+    switches = [further + k * distill for k in range(rounds)]
+    bounds = [0] + switches + [further + rounds * distill]
+    export = dict(
+        type='ExportBackboneHook',
+        sources=dict(sd_backbone='backbone.', fpt_backbone='teacher.'))
+    if rounds > 1:
+        export.update(
+            sources=dict(sd_backbone='backbone.'),
+            each_round='round{round}_backbone')
     return {
         'param_scheduler': [
             dict(
@@ -135,25 +146,17 @@ def two_stage_options(further: int, distill: int) -> dict:
                 start_factor=1.0,
                 end_factor=0.5,
                 by_epoch=False,
-                begin=0,
-                end=further),
-            dict(
-                type='LinearLR',
-                start_factor=1.0,
-                end_factor=0.5,
-                by_epoch=False,
-                begin=further,
-                end=total),
+                begin=begin,
+                end=end) for begin, end in zip(bounds, bounds[1:])
         ],
         'train_cfg.max_iters':
-        total,
+        bounds[-1],
         'custom_hooks': [
-            dict(type='SelfDistillStageHook', switch_iter=further),
-            dict(type='TeacherCacheHook'),
             dict(
-                type='ExportBackboneHook',
-                sources=dict(sd_backbone='backbone.',
-                             fpt_backbone='teacher.')),
+                type='SelfDistillStageHook',
+                switch_iter=further if rounds == 1 else switches),
+            dict(type='TeacherCacheHook'),
+            export,
         ],
     }
 
@@ -163,13 +166,19 @@ def make_runner(image_root: str,
                 work_dir,
                 further: int = 2,
                 distill: int = 2,
+                rounds: int = 1,
+                config: str = SD_CONFIG,
+                extra_hooks: Sequence[dict] = (),
                 **options):
-    """A Runner of the SD entry config, shrunk: the tiny MAE on
-    ``image_root``, ``further`` + ``distill`` iterations, seed 0."""
+    """A Runner of the SD entry config (or ``config``), shrunk: the tiny
+    MAE on ``image_root``, ``further`` + ``rounds`` x ``distill``
+    iterations, seed 0, with ``extra_hooks`` after the stage hooks."""
     from mmengine.runner import Runner
+    stages = two_stage_options(further, distill, rounds)
+    stages['custom_hooks'] += list(extra_hooks)
     cfg = tiny_config(
-        SD_CONFIG, **{
-            **two_stage_options(further, distill),
+        config, **{
+            **stages,
             'model.init_checkpoint': init_checkpoint,
             'train_dataloader.dataset.data_root': image_root,
             'work_dir': str(work_dir),

@@ -247,3 +247,69 @@ def test_attention_is_torch_fused_sdpa():
         for layer in encoder.layers:
             assert layer.attn.scaled_dot_product_attention is \
                 torch.nn.functional.scaled_dot_product_attention
+
+
+def self_distill_config(variant: str) -> Config:
+    return Config.fromfile(
+        osp.join(REPO, 'configs', 'self_distill',
+                 f'sd_vit-b-p16_mae-in1k_1xb64-{variant}_cub.py'))
+
+
+ABLATIONS = {
+    '2x20k-from-teacher': dict(restart_from='teacher'),
+    '2x20k-no-mae': dict(mae_loss_weight=0.0),
+    '2x20k-mean-patch': dict(distill_head=dict(representation='mean_patch')),
+    '2x20k-all-tokens': dict(distill_head=dict(representation='all_tokens')),
+}
+
+
+@pytest.mark.parametrize('variant', ABLATIONS)
+def test_ablation_configs_differ_from_plain_sd_only_by_their_switch(variant):
+    plain, cfg = self_distill_config('2x20k'), self_distill_config(variant)
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler',
+                'train_cfg', 'custom_hooks'):
+        assert cfg[key] == plain[key], key
+    assert cfg.model.to_dict() == {
+        **plain.model.to_dict(),
+        **ABLATIONS[variant]
+    }
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    switch = ABLATIONS[variant]
+    if 'distill_head' in switch:
+        representation = switch['distill_head']['representation']
+        assert model.distill_head.representation == representation
+        assert not model.cls_only_last_block
+    else:
+        (key, value), = switch.items()
+        assert getattr(model, key) == value
+
+
+def test_the_three_round_config_changes_schedule_at_every_switch():
+    from types import SimpleNamespace
+
+    from mmengine.registry import PARAM_SCHEDULERS
+
+    from mmsd.engine import SelfDistillStageHook
+    cfg = self_distill_config('4x20k')
+    assert cfg.model == self_distill_config('2x20k').model
+    hooks = {hook['type']: hook for hook in cfg.custom_hooks}
+    stage = SelfDistillStageHook(**{
+        k: v
+        for k, v in hooks['SelfDistillStageHook'].items() if k != 'type'
+    })
+    assert stage.switch_iters == [20000, 40000, 60000]
+    assert cfg.train_cfg.max_iters == 80000
+    assert hooks['ExportBackboneHook']['each_round'] == 'round{round}_backbone'
+    assert 'teacher.' not in hooks['ExportBackboneHook']['sources'].values()
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], 1.0)
+    schedulers = [
+        PARAM_SCHEDULERS.build(dict(s, optimizer=optimizer))
+        for s in cfg.param_scheduler
+    ]
+    runner = SimpleNamespace(
+        param_schedulers=schedulers, cfg=cfg, max_iters=80000)
+    stage.check_schedules(runner)  # every round has its own schedule
+    runner.param_schedulers = schedulers[:2]
+    with pytest.raises(ValueError, match='at 40000: no schedule of the next'):
+        stage.check_schedules(runner)

@@ -703,10 +703,15 @@ def logged_losses(work_dir, last_run_only: bool = False) -> Dict[int, float]:
     return found
 
 
-def kill_config(tmp_path, image_root, init_checkpoint, stage2_only) -> str:
-    """2 + 3 iterations, a checkpoint after each, importing the plugin."""
+def kill_config(tmp_path,
+                image_root,
+                init_checkpoint,
+                stage2_only,
+                rounds=1) -> str:
+    """2 + rounds x 3 iterations, a checkpoint after each, importing the
+    plugin."""
     options = {
-        **two_stage_options(2, 3),
+        **two_stage_options(2, 3, rounds),
         'model.init_checkpoint': init_checkpoint,
         'train_dataloader.dataset.data_root': image_root,
         'custom_imports.imports': ['mmsd', 'stall_plugin'],
@@ -719,22 +724,27 @@ def kill_config(tmp_path, image_root, init_checkpoint, stage2_only) -> str:
 
 
 KILL_CASES = {
-    # case: (processes, stage 2 only, what the killed run must print)
+    # case: (processes, stage 2 only, rounds, what the killed run must
+    # print, the checkpoint it stalls writing)
     'two stages, 1 process, killed writing a checkpoint':
-    (1, False, 'STALLED WRITING'),
+    (1, False, 1, 'STALLED WRITING', 'iter_3.pth'),
     'stage 2 only, 1 process, killed after an iteration':
-    (1, True, 'Iter(train) [3/5]'),
+    (1, True, 1, 'Iter(train) [3/5]', 'iter_3.pth'),
     'two stages, dist_train.sh 2 processes, killed writing a checkpoint':
-    (2, False, 'STALLED WRITING'),
+    (2, False, 1, 'STALLED WRITING', 'iter_4.pth'),
+    # Round 2 is [5, 8): resumed from iter_6.pth, inside it.
+    'three rounds, 1 process, killed writing a checkpoint in round 2':
+    (1, False, 3, 'STALLED WRITING', 'iter_7.pth'),
 }
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize('case', KILL_CASES)
 def test_resume_after_kill(case, tmp_path, image_root, init_checkpoint):
-    processes, stage2_only, marker = KILL_CASES[case]
+    processes, stage2_only, rounds, marker, stall = KILL_CASES[case]
     (tmp_path / 'stall_plugin.py').write_text(STALL_PLUGIN)
-    config = kill_config(tmp_path, image_root, init_checkpoint, stage2_only)
+    config = kill_config(tmp_path, image_root, init_checkpoint, stage2_only,
+                         rounds)
     if processes == 1:
         tool = [sys.executable, 'tools/train.py', config]
     else:
@@ -742,7 +752,6 @@ def test_resume_after_kill(case, tmp_path, image_root, init_checkpoint):
     full, killed = tmp_path / 'full', tmp_path / 'killed'
     finish(launch([*tool, '--work-dir', str(full)], tmp_path))
 
-    stall = 'iter_4.pth' if processes > 1 else 'iter_3.pth'
     kill_when(
         launch([*tool, '--work-dir', str(killed)],
                tmp_path,
@@ -757,14 +766,19 @@ def test_resume_after_kill(case, tmp_path, image_root, init_checkpoint):
     # From the newest intact checkpoint, or afresh if none was complete.
     assert 'Resume: from' in log or 'Resume: no intact checkpoint' in log
 
+    last = 2 + 3 * rounds
     expected = logged_losses(full)
     actual = logged_losses(killed, last_run_only=True)
     assert actual and set(actual) <= set(expected)
-    assert max(actual) == 5
+    assert max(actual) == last
     for iteration, loss in actual.items():
         assert loss == expected[iteration], (iteration, loss)
-    final = torch.load(full / 'iter_5.pth', weights_only=True)['state_dict']
-    again = torch.load(killed / 'iter_5.pth', weights_only=True)['state_dict']
+    if rounds > 1:  # resumed inside round 2, from its first checkpoint
+        assert min(actual) == 7, sorted(actual)
+        assert 'starting in round 2 at iteration 6' in log
+    name = f'iter_{last}.pth'
+    final = torch.load(full / name, weights_only=True)['state_dict']
+    again = torch.load(killed / name, weights_only=True)['state_dict']
     assert final.keys() == again.keys()
     for key in final:
         assert torch.equal(final[key], again[key]), key

@@ -22,4 +22,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=20000)
 
 custom_hooks = [
     dict(type='ExportBackboneHook', sources=dict(fpt_backbone='backbone.')),
+    # ‖θ − θ_init‖ of the encoder, in total and per block.
+    dict(type='InitDistanceHook', interval=200),
 ]

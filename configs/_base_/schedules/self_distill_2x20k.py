@@ -30,4 +30,6 @@ custom_hooks = [
     dict(
         type='ExportBackboneHook',
         sources=dict(sd_backbone='backbone.', fpt_backbone='teacher.')),
+    # ‖θ − θ_init‖ of the student's encoder in every stage.
+    dict(type='InitDistanceHook', interval=200),
 ]

@@ -35,4 +35,6 @@ test_cfg = None
 
 custom_hooks = [
     dict(type='SavePretrainedHook', sources=dict(fpt='hf_model')),
+    # ‖θ − θ_init‖ of the encoder, in total and per layer.
+    dict(type='InitDistanceHook', interval=100),
 ]

@@ -44,4 +44,6 @@ custom_hooks = [
     dict(type='SelfDistillStageHook', switch_iter=further_iters),
     dict(
         type='SavePretrainedHook', sources=dict(sd='hf_model', fpt='further_pretrained_mlm')),
+    # ‖θ − θ_init‖ of the student's encoder in every stage.
+    dict(type='InitDistanceHook', interval=100),
 ]

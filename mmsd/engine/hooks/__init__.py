@@ -2,6 +2,7 @@
 from .data_check_hook import DataCheckHook
 from .export_backbone_hook import ExportBackboneHook
 from .finite_loss_hook import FiniteLossHook
+from .init_distance_hook import InitDistanceHook
 from .mars_projection_hook import MARSProjectionHook
 from .random_state_hook import RandomStateHook
 from .representation_probe_hook import RepresentationProbeHook
@@ -11,6 +12,7 @@ from .teacher_cache_hook import TeacherCacheHook
 
 __all__ = [
     'DataCheckHook', 'ExportBackboneHook', 'FiniteLossHook',
-    'MARSProjectionHook', 'RandomStateHook', 'RepresentationProbeHook',
-    'SelfDistillStageHook', 'StrictLoadHook', 'TeacherCacheHook'
+    'InitDistanceHook', 'MARSProjectionHook', 'RandomStateHook',
+    'RepresentationProbeHook', 'SelfDistillStageHook', 'StrictLoadHook',
+    'TeacherCacheHook'
 ]

@@ -1,6 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import Optional
+from typing import List, Optional, Sequence, Union
 
+from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
@@ -12,116 +13,193 @@ from ..utils import model_with
 
 @HOOKS.register_module()
 class SelfDistillStageHook(Hook):
-    """Run further pre-training and self-distillation in one training run.
+    """Run further pre-training and one or more rounds of self-distillation
+    in one training run.
 
-    Iterations ``[0, switch_iter)`` are stage 1 (further pre-training of the
-    student). Before iteration ``switch_iter`` the hook calls the model's
-    :meth:`~mmsd.models.SelfDistillMixin.start_distill` (the encoder becomes
-    the frozen teacher, the student restarts from its initial weights), then
+    Implementation of the stage switch of `Self-Distillation for Further
+    Pre-training of Transformers <https://arxiv.org/abs/2210.02871>`_, and
+    of its repeated form: iterations ``[0, s_1)`` are stage 1 (further
+    pre-training of the student), ``[s_k, s_k+1)`` are round ``k`` of
+    self-distillation, where ``s_1 < s_2 < ...`` are the switch points.
+    Before iteration ``s_k`` the hook calls the model's
+    :meth:`~mmsd.models.SelfDistillMixin.start_distill` (the student's
+    encoder becomes the frozen teacher of round ``k``, the student restarts
+    from its initial weights, or as the model's ``restart_from`` says), then
     clears the optimizer state and restores every learning rate to its
-    initial value, so that stage 2 runs the same recipe as a fresh run. Pair
-    it with one LR schedule per stage, the second beginning at
-    ``switch_iter``: before training, the hook refuses schedules that do not
-    change over there (:meth:`check_schedules`).
+    initial value, so that every round runs the same recipe as a fresh run.
+    Pair it with one LR schedule per stage, each beginning at its switch
+    point: before training, the hook refuses schedules that do not change
+    over at every switch point (:meth:`check_schedules`).
 
-    If the model starts in stage 2 (it was given a ``teacher_checkpoint``),
-    stage 1 is skipped: the first iteration is numbered ``switch_iter`` and
-    the schedules are advanced to it, so iterations, schedules and
-    checkpoints mean the same as in a two-stage run. The stage is part of
-    the model's state, so resuming from any checkpoint continues in the
-    right stage, and a resumed run that skipped stage 1 replays only the
-    batches it drew, so it continues exactly too.
+    If the model starts in round 1 (it was given a ``teacher_checkpoint``),
+    stage 1 is skipped: the first iteration is numbered ``s_1`` and the
+    schedules are advanced to it, so iterations, schedules and checkpoints
+    mean the same as in a run with stage 1. The round is part of the
+    model's state, so resuming from any checkpoint continues in the right
+    round, and a resumed run that skipped stage 1 replays only the batches
+    it drew, so it continues exactly too.
 
     Args:
-        switch_iter (int): Number of further pre-training iterations.
+        switch_iter (int | Sequence[int]): The switch points: the number of
+            further pre-training iterations (with ``rounds``, every stage
+            is that long: switches at ``switch_iter``, ``2 * switch_iter``,
+            ...), or the increasing list of iterations where each round of
+            self-distillation begins.
+        rounds (int): Rounds of self-distillation when ``switch_iter`` is
+            an int; the student of round ``k`` is the teacher of round
+            ``k + 1``. Defaults to 1 (the paper).
     """
     # Before RuntimeInfoHook, so the logged LR is the one used.
     priority = 'HIGHEST'
 
-    def __init__(self, switch_iter: int) -> None:
-        if switch_iter <= 0:
-            raise ValueError(f'SelfDistillStageHook: switch_iter must be '
-                             f'positive, got {switch_iter}.')
-        self.switch_iter = switch_iter
+    def __init__(self,
+                 switch_iter: Union[int, Sequence[int]],
+                 rounds: int = 1) -> None:
+        name = type(self).__name__
+        if isinstance(switch_iter, int):
+            if not isinstance(rounds, int) or rounds < 1:
+                raise ValueError(f'{name}: rounds must be an int >= 1, got '
+                                 f'{rounds!r}.')
+            switch_iters = [switch_iter * k for k in range(1, rounds + 1)]
+        else:
+            switch_iters = list(switch_iter)
+            if rounds != 1 and rounds != len(switch_iters):
+                raise ValueError(
+                    f'{name}: switch_iter={switch_iters} gives '
+                    f'{len(switch_iters)} rounds, but rounds={rounds}; give '
+                    'the list alone, or an int switch_iter with rounds.')
+        if not switch_iters or any(
+                not isinstance(s, int) for s in switch_iters) or any(
+                    b <= a for a, b in zip([0] + switch_iters, switch_iters)):
+            raise ValueError(f'{name}: switch_iter must be a positive int or '
+                             'a list of increasing positive ints, got '
+                             f'{switch_iter!r}.')
+        self.switch_iters: List[int] = switch_iters
+
+    @property
+    def switch_iter(self) -> int:
+        """The end of further pre-training (the first switch point)."""
+        return self.switch_iters[0]
+
+    @property
+    def rounds(self) -> int:
+        """Rounds of self-distillation."""
+        return len(self.switch_iters)
 
     def _model(self, runner):
         return model_with(runner, 'start_distill', self, 'SelfDistillMAE')
 
+    def expected_round(self, iteration: int) -> int:
+        """The round of a run about to train iteration ``iteration`` (before
+        any switch at that iteration)."""
+        return sum(s < iteration for s in self.switch_iters)
+
     def before_train(self, runner) -> None:
-        """Check the model and the schedule fit a two-stage run."""
+        """Check the model and the schedule fit the run's stages."""
         model = self._model(runner)
         model.check_restartable()
-        if runner.max_iters <= self.switch_iter:
-            raise ValueError(f'SelfDistillStageHook: switch_iter='
-                             f'{self.switch_iter} leaves no self-distillation'
-                             f' iterations (max_iters={runner.max_iters}).')
+        name = type(self).__name__
+        last = self.switch_iters[-1]
+        if runner.max_iters <= last:
+            raise ValueError(f'{name}: the last switch at iteration {last} '
+                             'leaves no self-distillation iterations '
+                             f'(max_iters={runner.max_iters}).')
         self.check_schedules(runner)
-        if runner.iter > self.switch_iter and not model.distill_enabled:
+        self.check_unused_parameters(runner, model)
+        expected = self.expected_round(runner.iter)
+        if runner.iter > 0 and model.distill_round != expected:
             raise RuntimeError(
-                f'Resumed at iteration {runner.iter} >= switch_iter='
-                f'{self.switch_iter}, but the checkpoint holds no teacher.')
+                f'Resumed at iteration {runner.iter}, which is in round '
+                f'{expected} of switch points {self.switch_iters}, but the '
+                f'checkpoint holds a model in round {model.distill_round}: '
+                'it comes from a run with other switch points; resume with '
+                'the switch_iter and rounds it was trained with.')
         if runner.iter > 0 and model.teacher_checkpoint is not None:
             # Resuming a run that skipped stage 1: it drew a batch for each
-            # iteration from switch_iter on only.
+            # iteration from the first switch on only.
             replay_without(runner, self.switch_iter)
-        stage = 2 if model.distill_enabled else 1
         # A teacher checkpoint skips stage 1 (before_train_iter jumps).
-        start = self.switch_iter if stage == 2 and runner.iter == 0 \
-            else runner.iter
+        start = self.switch_iter if model.distill_enabled and \
+            runner.iter == 0 else runner.iter
+        bounds = [0] + self.switch_iters + [runner.max_iters]
+        plan = ', '.join(
+            f'[{a}, {b}) ' +
+            ('further pre-train' if k == 0 else f'self-distill round {k}')
+            for k, (a, b) in enumerate(zip(bounds, bounds[1:])))
         print_log(
-            f'Self-distillation run: iterations [0, {self.switch_iter}) '
-            f'further pre-train, [{self.switch_iter}, {runner.max_iters}) '
-            f'self-distill; starting in stage {stage} at iteration {start}.',
+            f'Self-distillation run: {plan}; starting in round '
+            f'{model.distill_round} at iteration {start}.',
             logger='current')
 
-    def check_schedules(self, runner) -> None:
-        """Refuse parameter schedules whose stages do not change at
-        ``switch_iter``.
+    def check_unused_parameters(self, runner, model) -> None:
+        """Refuse a distributed run that cannot skip the modules the model
+        leaves untrained while it distils."""
+        unused = model.unused_in_distill()
+        if not unused or get_world_size() == 1:
+            return
+        if getattr(runner.model, 'find_unused_parameters', True):
+            return
+        raise ValueError(
+            f'{type(self).__name__}: {type(model).__name__} trains no '
+            f'parameters of {unused} while it distils (its loss weight is '
+            '0), which DistributedDataParallel refuses: set '
+            "model_wrapper_cfg=dict(type='MMDistributedDataParallel', "
+            'find_unused_parameters=True) in the config.')
 
-        Stage 2 restarts the learning rate at ``switch_iter``; a schedule
-        still running there (e.g. ``switch_iter`` moved without the
-        schedules) goes on from its stage-1 position, and a decay to 0 then
-        trains stage 2 at a learning rate of 0.
+    def check_schedules(self, runner) -> None:
+        """Refuse parameter schedules whose stages do not change at every
+        switch point.
+
+        Every round restarts the learning rate at its switch point; a
+        schedule still running there (e.g. ``switch_iter`` moved without
+        the schedules) goes on from its position in the previous stage, and
+        a decay to 0 then trains the next round at a learning rate of 0.
         """
         schedulers = param_schedulers(runner)
         if not schedulers:
             return
-        switch = self.switch_iter
         spans = '; '.join(
             f'param_scheduler.{i}: {type(s).__name__}({s.param_name}) '
             f'[{s.begin}, {s.end})' for i, s in enumerate(schedulers))
         problem = None
         if any(s.by_epoch for s in schedulers):
             problem = 'a schedule counts epochs (by_epoch=True)'
-        elif any(s.begin < switch < s.end for s in schedulers):
-            problem = 'a schedule runs across it'
-        elif not any(s.begin == switch for s in schedulers):
-            problem = 'no schedule of stage 2 begins there'
-        else:
-            stage1_ends = [s.end for s in schedulers if s.begin < switch]
-            if stage1_ends and switch not in stage1_ends:
-                problem = 'no schedule of stage 1 ends there'
+        for start, switch in zip([0] + self.switch_iters, self.switch_iters):
+            if problem is not None:
+                break
+            at = f'at {switch}: '
+            if any(s.begin < switch < s.end for s in schedulers):
+                problem = at + 'a schedule runs across it'
+            elif not any(s.begin == switch for s in schedulers):
+                problem = at + 'no schedule of the next stage begins there'
+            else:
+                ends = [s.end for s in schedulers if start <= s.begin < switch]
+                if ends and switch not in ends:
+                    problem = at + 'no schedule of the stage before ends there'
         if problem is None:
             return
         hooks = [h.get('type') for h in runner.cfg.get('custom_hooks', [])]
         index = hooks.index(type(self).__name__) \
             if type(self).__name__ in hooks else 0
+        switches = (f'switch_iter={self.switch_iter} does' if self.rounds == 1
+                    else f'switch points {self.switch_iters} do')
         raise ValueError(
-            f'SelfDistillStageHook: switch_iter={switch} does not fit the '
-            f'parameter schedules: {problem}. Schedules (in iterations): '
-            f'{spans}; max_iters={runner.max_iters}. Stage 1\'s schedules '
-            'must end at switch_iter and stage 2\'s begin there, counted '
-            f'in iterations: set custom_hooks.{index}.switch_iter and the '
-            'end of the last stage-1 schedule and the begin of the first '
-            'stage-2 schedule above (e.g. param_scheduler.0.end, '
-            'param_scheduler.1.begin) to the same iteration, and '
-            'train_cfg.max_iters to the end of stage 2.')
+            f'SelfDistillStageHook: {switches} not fit the parameter '
+            f'schedules: {problem}. Schedules (in iterations): {spans}; '
+            f'max_iters={runner.max_iters}. Each stage\'s schedules must end '
+            'at its switch point and the next stage\'s begin there, counted '
+            f'in iterations: set custom_hooks.{index}.switch_iter (and '
+            'rounds) and the end of the last schedule of each stage and the '
+            'begin of the first schedule of the next (e.g. '
+            'param_scheduler.0.end, param_scheduler.1.begin) to the same '
+            'iteration, and train_cfg.max_iters to the end of the last '
+            'round.')
 
     def before_train_iter(self,
                           runner,
                           batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
-        """Switch stages (or skip stage 1) at the right iteration."""
+        """Switch rounds (or skip stage 1) at the right iterations."""
         model = self._model(runner)
         if runner.iter == 0 and model.distill_enabled:
             print_log(
@@ -130,11 +208,14 @@ class SelfDistillStageHook(Hook):
                 logger='current')
             skip_to(runner, self.switch_iter)
             restart_optimizer(runner, self.switch_iter)
-        elif runner.iter == self.switch_iter and not model.distill_enabled:
+        elif runner.iter in self.switch_iters and \
+                model.distill_round == self.switch_iters.index(runner.iter):
             model.start_distill()
-            restart_optimizer(runner, self.switch_iter)
+            restart_optimizer(runner, runner.iter)
             print_log(
-                f'Iteration {runner.iter}: stage 1 done. The encoder is now '
-                'the frozen teacher; the student restarted from '
-                f'{model.initial_weights}.',
+                f'Iteration {runner.iter}: round {model.distill_round - 1} '
+                'done. Its encoder is now the frozen teacher of round '
+                f'{model.distill_round}; the student restarted from ' +
+                (f'{model.initial_weights}.'
+                 if model.restart_from == 'initial' else 'the teacher.'),
                 logger='current')
