@@ -1,6 +1,7 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
+import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -39,6 +40,16 @@ class SelfDistillStageHook(Hook):
     round, and a resumed run that skipped stage 1 replays only the batches
     it drew, so it continues exactly too.
 
+    With ``teacher='probe_best'`` (beyond the paper, which freezes the last
+    step), each round's teacher is the student's encoder at the step of
+    that round where a :class:`RepresentationProbeHook` (``probe_prefix``)
+    was best on ``probe_metric`` (lowest ``mae_heldout``, which needs no
+    labels, or highest ``knn_top1`` / ``linear_top1``). The hook keeps a
+    copy of the encoder of the best step so far (on the CPU, saved in
+    checkpoints so a resumed run freezes the same one); the probe must
+    measure that metric at least once in every round that ends in a switch,
+    after the round's start.
+
     Args:
         switch_iter (int | Sequence[int]): The switch points: the number of
             further pre-training iterations (with ``rounds``, every stage
@@ -48,14 +59,45 @@ class SelfDistillStageHook(Hook):
         rounds (int): Rounds of self-distillation when ``switch_iter`` is
             an int; the student of round ``k`` is the teacher of round
             ``k + 1``. Defaults to 1 (the paper).
+        teacher (str): Which encoder of a round becomes the next round's
+            teacher: ``'last'`` (the paper) or ``'probe_best'``. Defaults
+            to 'last'.
+        probe_prefix (str): The ``prefix`` of the probe hook that chooses
+            with ``teacher='probe_best'``. Defaults to 'probe'.
+        probe_metric (str): Its value that chooses: ``'mae_heldout'``,
+            ``'mae_train'``, ``'knn_top1'`` or ``'linear_top1'``. Defaults
+            to 'mae_heldout'.
     """
+    TEACHERS = ('last', 'probe_best')
+    PROBE_METRICS = {
+        'mae_heldout': 'heldout',
+        'mae_train': 'train',
+        'knn_top1': 'bank',
+        'linear_top1': 'bank'
+    }
     # Before RuntimeInfoHook, so the logged LR is the one used.
     priority = 'HIGHEST'
 
     def __init__(self,
                  switch_iter: Union[int, Sequence[int]],
-                 rounds: int = 1) -> None:
+                 rounds: int = 1,
+                 teacher: str = 'last',
+                 probe_prefix: str = 'probe',
+                 probe_metric: str = 'mae_heldout') -> None:
         name = type(self).__name__
+        if teacher not in self.TEACHERS:
+            raise ValueError(f'{name}: teacher={teacher!r} is not one of '
+                             f'{self.TEACHERS}.')
+        if probe_metric not in self.PROBE_METRICS:
+            raise ValueError(f'{name}: probe_metric={probe_metric!r} is not '
+                             f'one of {tuple(self.PROBE_METRICS)}.')
+        self.teacher = teacher
+        self.probe_prefix = probe_prefix
+        self.probe_metric = probe_metric
+        # teacher='probe_best': the round, step and encoder weights of the
+        # best probe of the current round so far.
+        self.best: Optional[dict] = None
+        self._probe = None
         if isinstance(switch_iter, int):
             if not isinstance(rounds, int) or rounds < 1:
                 raise ValueError(f'{name}: rounds must be an int >= 1, got '
@@ -106,6 +148,8 @@ class SelfDistillStageHook(Hook):
                              f'(max_iters={runner.max_iters}).')
         self.check_schedules(runner)
         self.check_unused_parameters(runner, model)
+        if self.teacher == 'probe_best':
+            self._probe = self.find_probe(runner)
         expected = self.expected_round(runner.iter)
         if runner.iter > 0 and model.distill_round != expected:
             raise RuntimeError(
@@ -130,6 +174,97 @@ class SelfDistillStageHook(Hook):
             f'Self-distillation run: {plan}; starting in round '
             f'{model.distill_round} at iteration {start}.',
             logger='current')
+
+    def find_probe(self, runner):
+        """The probe hook that chooses the teacher; refuse a run without
+        one that measures :attr:`probe_metric`."""
+        name = type(self).__name__
+        probes = [
+            hook for hook in runner.hooks
+            if type(hook).__name__ == 'RepresentationProbeHook'
+        ]
+        found = [p for p in probes if p.prefix == self.probe_prefix]
+        if not found:
+            has = f'prefixes {[p.prefix for p in probes]}' if probes \
+                else 'none'
+            raise ValueError(
+                f"{name}: teacher='probe_best' needs a "
+                f"RepresentationProbeHook with prefix='{self.probe_prefix}' "
+                f'in custom_hooks; the run has {has}.')
+        probe = found[0]
+        loader = self.PROBE_METRICS[self.probe_metric]
+        linear = self.probe_metric == 'linear_top1'
+        if probe.loader_cfgs.get(loader) is None or (linear and
+                                                     not probe.linear_probe):
+            needs = f'{loader}_dataloader' + (' and linear_probe=True'
+                                              if linear else '')
+            raise ValueError(
+                f"{name}: the probe '{self.probe_prefix}' does not measure "
+                f'{self.probe_metric}: give it {needs}, or choose another '
+                'probe_metric.')
+        return probe
+
+    def keep_best(self, runner, model, start: bool = False) -> None:
+        """Copy the student's encoder if the probe was best at this step
+        (the probe of step ``runner.iter`` ran after the last iteration), or
+        at the ``start`` of a round (the probe may find no better step)."""
+        current = model.distill_round
+        if not start:
+            latest = self._probe.latest or {}
+            best = self._probe.best.get(self.probe_metric) or {}
+            probed_now = latest.get('step') == runner.iter and latest.get(
+                'round') == current
+            if not probed_now or best.get('step') != runner.iter:
+                return
+        self.best = dict(
+            round=current,
+            step=runner.iter,
+            state={
+                k: v.detach().to('cpu', copy=True)
+                for k, v in model.student_encoder.state_dict().items()
+            })
+
+    def round_start(self, distill_round: int) -> int:
+        """The first iteration of a round (0 for further pre-training)."""
+        return ([0] + self.switch_iters)[distill_round]
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.best is not None:
+            checkpoint['self_distill_stage'] = dict(best=self.best)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.teacher == 'probe_best':
+            self.best = checkpoint.get('self_distill_stage', {}).get('best')
+
+    def probe_teacher(self, runner) -> Dict[str, torch.Tensor]:
+        """The encoder of the current round's best probe; a clear error if
+        the probe measured nothing in the round or its best step was not
+        kept."""
+        model = self._model(runner)
+        current = model.distill_round
+        best = self._probe.best.get(self.probe_metric)
+        kept = self.best
+        if best is None or kept is None or kept['round'] != current or \
+                kept['step'] != best['step']:
+            if best is None:
+                why = ('the probe measured none in the round; make its '
+                       "interval divide the round's length")
+            else:
+                why = (f'it was best at step {best["step"]}, the hook kept '
+                       f'step {kept and kept["step"]} (a checkpoint without '
+                       'the kept encoder?)')
+            raise RuntimeError(
+                f"{type(self).__name__}: teacher='probe_best', but the "
+                f"encoder where the probe '{self.probe_prefix}' was best on "
+                f'{self.probe_metric} in round {current} (iterations '
+                f'[{self.round_start(current)}, {runner.iter})) was not '
+                f"kept: {why}, or use teacher='last'.")
+        print_log(
+            f'Iteration {runner.iter}: the teacher is the encoder of '
+            f'iteration {best["step"]}, where {self.probe_metric} was best '
+            f'({best["value"]:.4f}).',
+            logger='current')
+        return kept['state']
 
     def check_unused_parameters(self, runner, model) -> None:
         """Refuse a distributed run that cannot skip the modules the model
@@ -208,9 +343,18 @@ class SelfDistillStageHook(Hook):
                 logger='current')
             skip_to(runner, self.switch_iter)
             restart_optimizer(runner, self.switch_iter)
-        elif runner.iter in self.switch_iters and \
+            if self.teacher == 'probe_best':
+                self.keep_best(runner, model, start=True)
+            return
+        probe_best = self.teacher == 'probe_best'
+        if probe_best:
+            self.keep_best(runner, model, start=runner.iter == 0)
+        if runner.iter in self.switch_iters and \
                 model.distill_round == self.switch_iters.index(runner.iter):
-            model.start_distill()
+            model.start_distill(
+                self.probe_teacher(runner) if probe_best else None)
+            if probe_best:
+                self.keep_best(runner, model, start=True)
             restart_optimizer(runner, runner.iter)
             print_log(
                 f'Iteration {runner.iter}: round {model.distill_round - 1} '
