@@ -101,8 +101,8 @@ def test_teacher_checkpoint_skips_stage_one(image_root, init_checkpoint,
     # The log says where the run starts, as it does.
     with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
         log = f.read()
-    assert 'starting in stage 2 at iteration 2.' in log
-    assert 'starting in stage 2 at iteration 0' not in log
+    assert 'starting in round 1 at iteration 2.' in log
+    assert 'starting in round 1 at iteration 0' not in log
 
 
 def test_hook_needs_initial_checkpoint(image_root, tmp_path):
