@@ -33,7 +33,6 @@ prints and writes ``results.md`` (tables, paired comparisons over seeds),
 import argparse
 import glob
 import json
-import math
 import os
 import os.path as osp
 import time
@@ -46,22 +45,10 @@ from mmengine.config import Config
 from mmsd.experiments import (REPO, finetune_and_test, finished_metrics,
                               run_tool)
 from mmsd.experiments.demo import ensure_initial_model
+from mmsd.experiments.multi_seed import T_975, paired_difference
 
 SD_CONFIG = 'benchmarks/configs/sd_vit-tiny-p7_fashion-mnist_two-probes.py'
 FT_CONFIG = 'configs/demo/ft_vit-tiny-p7_1xb64-200_fashion-mnist-100.py'
-# Two-sided 97.5 % quantiles of Student's t, by degrees of freedom.
-T_975 = {
-    1: 12.706,
-    2: 4.303,
-    3: 3.182,
-    4: 2.776,
-    5: 2.571,
-    6: 2.447,
-    7: 2.365,
-    8: 2.306,
-    9: 2.262,
-    10: 2.228
-}
 
 
 def hook_indices(cfg: Config, hook_type: str) -> List[int]:
@@ -229,24 +216,6 @@ def mean_std(values: Sequence[float]) -> str:
     return f'{values.mean():.2f} ± {values.std(ddof=1):.2f}'
 
 
-def paired(a: Sequence[float], b: Sequence[float]) -> dict:
-    """Paired comparison of ``a - b`` over seeds: mean ± std of the
-    differences, the number of seeds where a > b, the paired t statistic
-    and whether |t| exceeds the two-sided 5 % critical value."""
-    diff = np.asarray(a, float) - np.asarray(b, float)
-    n = len(diff)
-    std = diff.std(ddof=1)
-    t = diff.mean() / (std / math.sqrt(n)) if std > 0 else math.inf * np.sign(
-        diff.mean())
-    return dict(
-        mean=float(diff.mean()),
-        std=float(std),
-        wins=int((diff > 0).sum()),
-        n=n,
-        t=float(t),
-        significant=bool(abs(t) > T_975.get(n - 1, 1.96)))
-
-
 def run(args: argparse.Namespace) -> dict:
     work_dir = osp.abspath(args.work_dir)
     initial = ensure_initial_model(osp.join(work_dir, 'stage0'))
@@ -405,13 +374,13 @@ def report(results: dict) -> str:
                       (f'SD@{worst}', f'FPT@{best}')]
         size['paired'] = {}
         for a, b in pairs:
-            result = paired([ft[a][s] for s in seeds],
-                            [ft[b][s] for s in seeds])
+            result = paired_difference([ft[a][s] for s in seeds],
+                                       [ft[b][s] for s in seeds])
             size['paired'][f'{a} - {b}'] = result
             lines.append(f'| {a} − {b} | {result["mean"]:+.2f} ± '
-                         f'{result["std"]:.2f} | {result["wins"]}/'
-                         f'{result["n"]} | {result["t"]:+.2f}'
-                         f'{"*" if result["significant"] else ""} |')
+                         f'{result["std"]:.2f} | {result["higher"]} / '
+                         f'{result["lower"]} | {result["t"]:+.2f}'
+                         f'{"*" if result["beyond_spread"] else ""} |')
         warned = [
             size['curves'][s]['warning'] for s in seeds
             if size['curves'][s]['warning'] is not None
