@@ -6,7 +6,7 @@
 # run never trains on. Both classify the same 1,000 unseen images. The
 # script sets the target size, seeds and iterations. (MMEngine replaces
 # lists, so the demo's hooks are restated.)
-_base_ = '../../configs/demo/sd_vit-tiny-p7_1xb64-2k-1k_fashion-mnist-100.py'
+_base_ = '../../configs/demo/sd_vit-tiny-p7_1xb64-1k-500_fashion-mnist-100.py'
 
 probe_images = dict(
     type='IdxImageDataset',

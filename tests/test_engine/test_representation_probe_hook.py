@@ -449,7 +449,7 @@ def test_two_processes_gather_the_whole_probe_sets(image_root, init_checkpoint,
 
 
 PROBE_CONFIGS = [
-    'configs/demo/sd_vit-tiny-p7_1xb64-2k-1k_fashion-mnist-100.py',
+    'configs/demo/sd_vit-tiny-p7_1xb64-1k-500_fashion-mnist-100.py',
     'configs/self_distill/sd-probe_vit-b-p16_mae-in1k_1xb64-2x20k_cub.py',
     'benchmarks/configs/sd_vit-tiny-p7_fashion-mnist_two-probes.py',
 ]
