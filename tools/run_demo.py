@@ -5,13 +5,16 @@ Chains the normal tools over the configs in ``configs/demo/`` (stages in
 :mod:`mmsd.experiments.demo`):
 
 0. initial model: a tiny MAE pre-trained on MNIST digits (cached);
-1. + 2. further pre-training then self-distillation on Fashion-MNIST;
-3. fine-tuning + test from the initial (FT), further-pre-trained (FPT)
-   and self-distilled (SD) encoders.
+1. + 2. further pre-training on 100 Fashion-MNIST images, long enough to
+   memorise them, then self-distillation, both probed on 1,000 unseen
+   images (the probe warns when further pre-training overfits);
+3. fine-tuning + test on the same 100 images, labelled, from the initial
+   (FT), further-pre-trained (FPT) and self-distilled (SD) encoders.
 
-Shows one line per stage, then the results table; writes
-``demo_results.md`` and ``demo_results.png`` (training curves and
-accuracies) to the work dir. Each stage's full log is in its own folder
+Shows one line per stage and the probe's overfitting warning, then the
+results and probe tables; writes ``demo_results.md`` and
+``demo_results.png`` (probe curves of FPT and SD, MAE losses, accuracies)
+to the work dir. Each stage's full log is in its own folder
 there (``train.log``, ``test.log``); ``--verbose`` streams them.
 """
 import argparse
@@ -20,12 +23,14 @@ import os.path as osp
 import time
 
 from mmsd.experiments.console import StageConsole, where_things_are
-from mmsd.experiments.demo import (plot, results_table, run_pipeline,
+from mmsd.experiments.demo import (OVERFITTING_WARNING, plot_regime,
+                                   probe_curves, probe_loader_options,
+                                   probe_table, results_table, run_pipeline,
                                    smoke_test_options)
 
 #: Log lines shown on the console whatever the verbosity (regular
 #: expressions), e.g. warnings that a stage's hooks log.
-HIGHLIGHT = ()
+HIGHLIGHT = (OVERFITTING_WARNING, )
 
 
 def parse_args():
@@ -63,7 +68,10 @@ def main() -> None:
         stage0=[], sd=[], ft=[])
     if args.target_root:
         root = args.target_root
-        options['sd'].append(f'train_dataloader.dataset.data_root={root}')
+        options['sd'] += [
+            f'train_dataloader.dataset.data_root={root}',
+            *probe_loader_options('data_root', root)
+        ]
         options['ft'] += [
             f'{loader}.dataset.data_root={root}'
             for loader in ('train_dataloader', 'val_dataloader',
@@ -77,12 +85,16 @@ def main() -> None:
             stage0_options=options['stage0'],
             sd_options=options['sd'],
             ft_options=options['ft'])
-    table = results_table(results)
+    curves = probe_curves(osp.join(work_dir, 'sd'))
+    table = results_table(results) + '\n\nProbe (RepresentationProbeHook):'\
+        '\n\n' + probe_table(curves)
     table_file = osp.join(work_dir, 'demo_results.md')
     with open(table_file, 'w') as f:
         f.write(table + '\n')
+        if curves['warning']:
+            f.write(f'\nWarning: {curves["warning"]["message"]}\n')
     figure = osp.join(work_dir, 'demo_results.png')
-    plot(work_dir, results, figure)
+    plot_regime(curves, results, figure)
     print(f'\n{table}\n\n' + where_things_are(
         work_dir, time.time() - start, Plot=figure, Table=table_file))
 

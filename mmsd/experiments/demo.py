@@ -5,12 +5,16 @@ benchmarks that build on it.
 Chains the normal tools over the configs in ``configs/demo/``:
 
 0. initial model: a tiny MAE pre-trained on MNIST digits (cached);
-1. + 2. further pre-training then self-distillation on Fashion-MNIST;
-3. fine-tuning + test from the initial (FT), further-pre-trained (FPT)
-   and self-distilled (SD) encoders.
+1. + 2. further pre-training long enough to memorise a small Fashion-MNIST
+   target set, then self-distillation, both followed by a
+   :class:`~mmsd.engine.hooks.RepresentationProbeHook`;
+3. fine-tuning + test on the same small labelled set from the initial
+   (FT), further-pre-trained (FPT) and self-distilled (SD) encoders.
 """
 import os.path as osp
 from typing import Dict, List, Sequence
+
+import torch
 
 from .console import StageConsole
 from .tools import REPO, finetune_and_test, run_tool
@@ -18,18 +22,26 @@ from .work_dirs import last_checkpoint, read_scalars
 
 CONFIGS = dict(
     stage0='configs/demo/mae_vit-tiny-p7_1xb64-3k_mnist-digits.py',
-    sd='configs/demo/sd_vit-tiny-p7_1xb64-2x500_fashion-mnist.py',
-    ft='configs/demo/ft_vit-tiny-p7_1xb64-1k_fashion-mnist.py')
+    sd='configs/demo/sd_vit-tiny-p7_1xb64-1k-500_fashion-mnist-100.py',
+    ft='configs/demo/ft_vit-tiny-p7_1xb64-200_fashion-mnist-100.py')
 ROWS = (('FT', 'initial model'), ('FPT', 'further pre-trained'),
         ('SD', 'self-distilled'))
 #: The console line of each stage.
 STAGE_NAMES = dict(
     stage0='Stage 0: initial model (MAE on digits)',
-    sd='Stages 1+2: further pre-train, self-distil',
+    sd='Stages 1+2: further pre-train, self-distil, probe',
     **{
         row: f'Stage 3: {row} fine-tune + test'
         for row, _ in ROWS
     })
+#: The probe's warning that further pre-training overfits (a regular
+#: expression of its log line), shown on the console.
+OVERFITTING_WARNING = r'Further pre-training is overfitting'
+#: The probe's keys shown, with their titles.
+PROBE_KEYS = (('knn_top1', 'kNN top-1 (%)'), ('linear_top1',
+                                              'linear top-1 (%)'),
+              ('mae_heldout', 'MAE loss, unseen'), ('mae_train',
+                                                    'MAE loss, target'))
 
 
 def smoke_test_options() -> Dict[str, List[str]]:
@@ -43,6 +55,21 @@ def smoke_test_options() -> Dict[str, List[str]]:
             'param_scheduler.1.begin=1', 'param_scheduler.1.end=2'
         ],
         ft=[*logged, 'train_cfg.val_interval=2'])
+
+
+def probe_loader_options(key: str, value: str) -> List[str]:
+    """``--cfg-options`` that set ``dataset.{key}`` in every dataloader of
+    the SD config's probes (e.g. their ``data_root``)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, CONFIGS['sd']))
+    return [
+        f'custom_hooks.{i}.{loader}.dataset.{key}={value}'
+        for i, hook in enumerate(cfg.custom_hooks)
+        if hook['type'] == 'RepresentationProbeHook'
+        for loader in ('bank_dataloader', 'query_dataloader',
+                       'heldout_dataloader', 'train_eval_dataloader')
+        if hook.get(loader)
+    ]
 
 
 def _max_iters(config: str, options: Sequence[str]) -> int:
@@ -135,6 +162,129 @@ def results_table(results: Dict[str, dict]) -> str:
         top1 = results[row]['accuracy/top1']
         lines.append(f'| {row} ({description}) | {top1:.2f} |')
     return '\n'.join(lines)
+
+
+def probe_curves(sd_dir: str, prefix: str = 'probe') -> dict:
+    """The probe records of stages 1 + 2, read from the run's last
+    checkpoint.
+
+    Returns:
+        dict: ``fpt`` and ``sd``: ``{step: record}``, FPT by further
+        pre-training step, SD by self-distillation step (at 0 the initial
+        model, which the student restarts from); ``switch``: the step where
+        self-distillation started; ``warning``: the overfitting warning
+        (``step`` and ``message``) or None.
+    """
+    path = last_checkpoint(sd_dir)
+    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    state = checkpoint.get('representation_probe', {}).get(prefix)
+    if state is None:
+        raise KeyError(f'{path} holds no records of the probe {prefix!r}: '
+                       f'{CONFIGS["sd"]} must keep its '
+                       'RepresentationProbeHook.')
+    history = state['history']
+    fpt = {r['step']: r for r in history if not r['distilling']}
+    switch = state['teacher_history'][0]['step'] \
+        if state['teacher_history'] else max(fpt)
+    if switch not in fpt and state['teacher_history']:
+        # Stage 1's end not probed as the student: the teacher's record.
+        fpt[switch] = dict(state['teacher_history'][0], distilling=False)
+    sd = {r['step'] - switch: r for r in history if r['distilling']}
+    if 0 in fpt:
+        sd.setdefault(0, fpt[0])
+    return dict(fpt=fpt, sd=sd, switch=switch, warning=state['warning'])
+
+
+def probe_table(curves: dict) -> str:
+    """The Markdown table of the probe at the points that tell the story:
+    the initial model, FPT where its held-out MAE loss was lowest and at
+    its end (the teacher), and the SD student at its end."""
+    fpt, sd = curves['fpt'], curves['sd']
+    rows = [('initial model', 0, fpt[0])] if 0 in fpt else []
+    heldout = {
+        s: r['mae_heldout']
+        for s, r in fpt.items() if r.get('mae_heldout') is not None
+    }
+    if heldout:
+        best = min(heldout, key=heldout.get)
+        if best != 0:
+            rows.append(('FPT, lowest unseen MAE loss', best, fpt[best]))
+    last = max(fpt)
+    rows.append(('FPT, end (the teacher)', last, fpt[last]))
+    if max(sd) > 0:
+        rows.append(('SD student, end', max(sd), sd[max(sd)]))
+    keys = [(k, t) for k, t in PROBE_KEYS if any(k in r for *_, r in rows)]
+    lines = [
+        '| probed encoder | iteration | ' + ' | '.join(t for _, t in keys) +
+        ' |', '| --- | ---: |' + ' ---: |' * len(keys)
+    ]
+    for name, step, record in rows:
+        cells = [
+            '–' if record.get(k) is None else
+            (f'{record[k]:.3f}' if k.startswith('mae') else f'{record[k]:.1f}')
+            for k, _ in keys
+        ]
+        lines.append(f'| {name} | {step} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_regime(curves: dict, results: Dict[str, dict], path: str) -> None:
+    """The demo's story in three panels: the probe accuracy of FPT and SD
+    against their steps (the paper's Figure 1), their MAE losses on the
+    target images and on unseen ones, and the fine-tuned accuracies."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.2))
+    colors = dict(fpt='tab:orange', sd='tab:green')
+    names = dict(fpt='FPT', sd='SD student')
+    for stage in ('fpt', 'sd'):
+        curve = curves[stage]
+        steps = sorted(curve)
+
+        def draw(ax, key, style, label):
+            points = [(s, curve[s][key]) for s in steps
+                      if curve[s].get(key) is not None]
+            if points:
+                ax.plot(
+                    *zip(*points),
+                    style,
+                    color=colors[stage],
+                    marker='.',
+                    label=f'{names[stage]}: {label}')
+
+        draw(axes[0], 'knn_top1', '-', 'kNN')
+        draw(axes[0], 'linear_top1', ':', 'linear')
+        draw(axes[1], 'mae_heldout', '-', 'unseen images')
+        draw(axes[1], 'mae_train', '--', 'target images')
+    warning = curves['warning']
+    for ax in axes[:2]:
+        if warning:
+            ax.axvline(
+                warning['step'],
+                color='tab:red',
+                lw=0.8,
+                ls='--',
+                label=f'overfitting warning ({warning["step"]})')
+        ax.set(xlabel='iterations of the stage (FPT: further pre-training,'
+               ' SD: self-distillation)')
+        ax.legend(fontsize=8)
+    axes[0].set(
+        title='Probe on 1,000 unseen images (bank: the 100 '
+        'target images)',
+        ylabel='top-1 (%)')
+    axes[1].set(title='MAE loss (fixed masks)', ylabel='MAE loss')
+    top1 = [results[row]['accuracy/top1'] for row, _ in ROWS]
+    bars = axes[2].bar([row for row, _ in ROWS],
+                       top1,
+                       color=['gray', colors['fpt'], colors['sd']])
+    axes[2].bar_label(bars, fmt='%.1f')
+    axes[2].set(
+        title='Fine-tuned on the 100 labelled images: test top-1 (%)',
+        ylim=(min(top1) - 5, max(top1) + 3))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 def plot(work_dir: str,
