@@ -413,15 +413,54 @@ def report(results: dict) -> str:
             return f'{mean[i]:{fmt}} ± {std[i]:{fmt}}'
 
         s_max = args['further_iters']
+        probed = {*stats[('fpt', 'mae_heldout')][0]}
         shown = sorted(
+            probed if len(probed) <= 15 else
             {0, 100, 200, 300, 500, best, worst, *range(1000, s_max + 1, 500)}
-            & {*stats[('fpt', 'mae_heldout')][0]})
+            & probed)
         for s in shown:
             lines.append(f'| {s} | ' + ' | '.join(
                 f'{cell("fpt", key, s)} / {cell("sd", key, s)}'
                 for key, _ in CURVE_COLUMNS) + ' |')
-        lines.append('')
+        lines += ['', *probe_pairs(size, seeds, s_max, best), '']
     return '\n'.join(lines)
+
+
+def probe_pairs(size: dict, seeds: Sequence[int], s_max: int,
+                best: int) -> List[str]:
+    """Paired differences over seeds of the probe: the SD student at its
+    end against its teacher FPT@S_max and against FPT@S_best, and
+    FPT@S_max against FPT@S_best."""
+    sd_end = min(max(size['curves'][seed]['sd']) for seed in seeds)
+    points = [(('sd', sd_end), ('fpt', s_max)),
+              (('sd', sd_end), ('fpt', best)), (('fpt', s_max), ('fpt', best))]
+    names = dict(fpt='FPT@{}', sd='SD student after {} steps')
+    lines = [
+        'Paired differences of the probe over seeds (a − b; * beyond the '
+        'spread, as above):', '',
+        '| a − b | ' + ' | '.join(name for _, name in CURVE_COLUMNS) + ' |',
+        '| --- |' + ' ---: |' * len(CURVE_COLUMNS)
+    ]
+    for a, b in points:
+        if a == b:
+            continue
+        cells = []
+        for key, _ in CURVE_COLUMNS:
+            values = [[
+                size['curves'][seed][stage][step].get(key) for seed in seeds
+            ] for stage, step in (a, b)]
+            if None in values[0] + values[1]:
+                cells.append('–')
+                continue
+            result = paired_difference(*values)
+            fmt = '.3f' if key.startswith('mae') else '.1f'
+            cells.append(f'{result["mean"]:+{fmt}} ± {result["std"]:{fmt}}'
+                         f'{"*" if result["beyond_spread"] else ""} '
+                         f'({result["higher"]}/{len(seeds)})')
+        lines.append(f'| {names[a[0]].format(a[1])} − '
+                     f'{names[b[0]].format(b[1])} | ' + ' | '.join(cells) +
+                     ' |')
+    return lines
 
 
 def plot(results: dict, path: str) -> None:
