@@ -361,8 +361,8 @@ def report(results: dict) -> str:
         lines += [
             '', 'Paired differences over seeds (top-1 points; t: paired '
             f't statistic, * where |t| > t(0.975, {len(seeds) - 1}) = '
-            f'{T_975.get(len(seeds) - 1, 1.96)}):', '',
-            '| a − b | mean ± std | seeds a > b | t |',
+            f'{T_975[len(seeds) - 1]}, i.e. beyond the spread):', '',
+            '| a − b | mean ± std | seeds a > b / a < b | t |',
             '| --- | ---: | ---: | ---: |'
         ]
         pairs = []
