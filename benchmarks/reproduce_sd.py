@@ -67,6 +67,7 @@ class Protocol:
     def __init__(self, args: argparse.Namespace, initial: str) -> None:
         cfg = Config.fromfile(osp.join(REPO, SD_CONFIG))
         self.stage, = hook_indices(cfg, 'SelfDistillStageHook')
+        self.optimizer = cfg.optim_wrapper.optimizer
         self.probes = hook_indices(cfg, 'RepresentationProbeHook')
         # Probe loaders: (option prefix, whether it reads the target set,
         # i.e. the first images per class of the draw).
@@ -228,12 +229,14 @@ def run(args: argparse.Namespace) -> dict:
         f'# FPT teachers of benchmarks/reproduce_sd.py: {SD_CONFIG}',
         f'# S_max={s_max} further pre-training iterations from {initial}, '
         f'then {sd_iters} self-distillation iterations towards FPT@S_max;',
-        f'# lr 5e-4 (AdamW, the config\'s), LinearLR 1 -> 0 over [0, '
+        f'# lr {protocol.optimizer["lr"]} ({protocol.optimizer["type"]}, '
+        'the config\'s), LinearLR 1 -> 0 over [0, '
         f'{s_max}) and again from {s_max} (restarted for SD; the SD stage '
         f'stops after {sd_iters} of its {s_max} iterations).',
         '# Columns: seed, FPT@S_max checkpoint (the student backbone at '
-        'S_max, i.e. the further pre-trained encoder), S_max, images per '
-        'target set, --cfg-options of the run.'
+        'S_max, i.e. the further pre-trained encoder), S_max, the '
+        '--cfg-options of the run (target set: train_dataloader.dataset.'
+        'num_per_class images of each of the 10 classes).'
     ]
     teachers = []
     for per_class in args.sizes:
@@ -258,7 +261,7 @@ def run(args: argparse.Namespace) -> dict:
                 time.time() - start
             teachers.append(
                 f'seed {seed} {osp.join(root, "fpt_sd", f"iter_{s_max}.pth")}'
-                f' {s_max} {10 * per_class} ' + ' '.join(options))
+                f' {s_max} ' + ' '.join(options))
             write_teachers(teachers_file, teachers_header, teachers)
             final_students[seed] = final
             # Only stage 1's snapshots and the final student are used.

@@ -137,3 +137,13 @@ def test_probe_table_shows_the_points_of_the_story():
         '| FPT, end (the teacher) | 1000 | 61.0 | 62.0 | 0.580 | 0.330 |',
         '| SD student, end | 500 | 64.0 | 65.0 | 0.550 | 0.300 |',
     ]
+
+
+def test_target_root_reaches_every_probe_loader():
+    # --target-root moves the probe sets with the target set: the kNN bank
+    # is the target images themselves.
+    options = demo.probe_loader_options('data_root', '/data/fmnist')
+    assert options == [
+        f'custom_hooks.3.{loader}_dataloader.dataset.data_root=/data/fmnist'
+        for loader in ('bank', 'query', 'heldout', 'train_eval')
+    ]
