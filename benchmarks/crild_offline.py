@@ -320,9 +320,10 @@ def run_seed(work_dir: str, seed: int, plan: Plan, keep: bool) -> dict:
     return results
 
 
-def mean_std(values: Sequence[float]) -> str:
+def mean_std(values: Sequence[float], digits: int = 2) -> str:
     values = np.asarray(values, float)
-    return f'{values.mean():.2f} ± {values.std(ddof=1):.2f}'
+    return (f'{values.mean():.{digits}f} ± '
+            f'{values.std(ddof=1):.{digits}f}')
 
 
 def summarise(per_seed: Dict[int, dict], plan: Plan) -> dict:
@@ -361,7 +362,7 @@ def stage_a_table(per_seed: Dict[int, dict], plan: Plan) -> List[str]:
             for seed in per_seed
         ]
         cells = [
-            mean_std([v[f'{split}/last_{obj}'] for v in last])
+            mean_std([v[f'{split}/last_{obj}'] for v in last], 3)
             for obj in ('attention', 'hidden')
             for split in ('train', 'heldout')
         ]
@@ -557,7 +558,7 @@ def plot(per_seed: Dict[int, dict], summary: dict, plan: Plan,
             xlabel='stage-A iteration', title='CR-ILD: the consistency term')
         ax.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=72)
+    fig.savefig(path, dpi=60)
 
 
 def main() -> None:
