@@ -147,3 +147,20 @@ def test_target_root_reaches_every_probe_loader():
         f'custom_hooks.3.{loader}_dataloader.dataset.data_root=/data/fmnist'
         for loader in ('bank', 'query', 'heldout', 'train_eval')
     ]
+
+
+@pytest.mark.e2e
+def test_a_missing_target_root_stops_before_any_stage(tmp_path):
+    result = run(
+        sys.executable,
+        'tools/run_demo.py',
+        '--target-root',
+        str(tmp_path / 'fashion'),
+        '--work-dir',
+        str(tmp_path / 'demo'),
+        check=False,
+        timeout=60)
+    assert result.returncode == 2
+    assert f'--target-root {tmp_path / "fashion"}: no such folder' in \
+        result.stderr
+    assert not osp.exists(tmp_path / 'demo')

@@ -54,6 +54,11 @@ def parse_args():
         help='2 iterations per stage: checks the chain in a few minutes '
         '(the numbers mean nothing)')
     args = parser.parse_args()
+    if args.target_root and not osp.isdir(args.target_root):
+        # Checked here: the first stage that reads it starts minutes later.
+        parser.error(f'--target-root {args.target_root}: no such folder. '
+                     'apt-get install dataset-fashion-mnist puts the full '
+                     'dataset in /usr/share/datasets/fashion-mnist.')
     args.work_dir = args.work_dir or ('work_dirs/demo_smoke'
                                       if args.smoke_test else 'work_dirs/demo')
     return args
