@@ -313,3 +313,39 @@ def test_the_three_round_config_changes_schedule_at_every_switch():
     runner.param_schedulers = schedulers[:2]
     with pytest.raises(ValueError, match='at 40000: no schedule of the next'):
         stage.check_schedules(runner)
+
+
+def test_the_ablation_benchmark_config_keeps_the_probe_runs_hooks():
+    """benchmarks/sd_ablations.py applies reproduce_sd.py's --cfg-options
+    (hook indices) to its own config and sets one schedule per stage."""
+    from types import SimpleNamespace
+
+    from mmengine.registry import PARAM_SCHEDULERS
+    from mmpretrain.registry import HOOKS
+    bench = osp.join(REPO, 'benchmarks', 'configs')
+    probes = Config.fromfile(
+        osp.join(bench, 'sd_vit-tiny-p7_fashion-mnist_two-probes.py'))
+    cfg = Config.fromfile(
+        osp.join(bench, 'sd-ablations_vit-tiny-p7_fashion-mnist.py'))
+    types = [hook['type'] for hook in cfg.custom_hooks]
+    assert types[:5] == [hook['type'] for hook in probes.custom_hooks]
+    assert types[5] == 'InitDistanceHook'
+    for i in (3, 4):  # the probes, as reproduce_sd.py set them
+        assert cfg.custom_hooks[i] == probes.custom_hooks[i]
+    # No teacher export: it would hold only the last round's teacher.
+    assert 'teacher.' not in cfg.custom_hooks[2]['sources'].values()
+    hooks = [HOOKS.build(dict(hook)) for hook in cfg.custom_hooks]
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], 1.0)
+    schedulers = [
+        PARAM_SCHEDULERS.build(dict(s, optimizer=optimizer))
+        for s in cfg.param_scheduler
+    ]
+    assert [(s.begin, s.end) for s in schedulers] == [(0, 3000), (3000, 3300),
+                                                      (3300, 3600),
+                                                      (3600, 3900)]
+    runner = SimpleNamespace(
+        param_schedulers=schedulers, cfg=cfg, max_iters=3300)
+    hooks[0].check_schedules(runner)
+    three_rounds = HOOKS.build(
+        dict(type='SelfDistillStageHook', switch_iter=[3000, 3300, 3600]))
+    three_rounds.check_schedules(runner)
