@@ -75,8 +75,8 @@ METRICS = (('knn_top1', 'probe', 'kNN', True), ('linear_top1', 'probe',
 
 def read_teachers(path: str) -> Dict[int, dict]:
     """Seed -> teacher, S_max, target images and the run's options, from
-    reproduce_sd.py's ``TEACHERS.txt`` (``seed N PATH S_MAX IMAGES
-    OPTIONS...``)."""
+    reproduce_sd.py's ``TEACHERS.txt`` (``seed N PATH S_MAX OPTIONS...``;
+    the images are 10 x ``train_dataloader.dataset.num_per_class``)."""
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'{path} does not exist: run benchmarks/reproduce_sd.py first '
@@ -89,18 +89,23 @@ def read_teachers(path: str) -> Dict[int, dict]:
             fields = shlex.split(line)
             if len(fields) < 5 or fields[0] != 'seed':
                 raise ValueError(f'{path}, line {number}: expected "seed N '
-                                 f'PATH S_MAX IMAGES OPTIONS...", got '
+                                 f'PATH S_MAX OPTIONS...", got '
                                  f'{line.strip()!r}.')
             seed, teacher = int(fields[1]), fields[2]
             if not osp.isfile(teacher):
                 raise FileNotFoundError(
                     f'{path}, line {number}: the teacher of seed {seed}, '
                     f'{teacher}, does not exist.')
+            options = fields[4:]
+            if options and options[0].isdigit():  # an earlier images column
+                options = options[1:]
+            per_class = option(options,
+                               'train_dataloader.dataset.num_per_class')
             teachers[seed] = dict(
                 teacher=teacher,
                 s_max=int(fields[3]),
-                images=int(fields[4]),
-                options=fields[5:])
+                images=10 * int(per_class) if per_class else None,
+                options=options)
     return teachers
 
 
@@ -236,13 +241,16 @@ def read_run(work_dir: str, last: int) -> dict:
         seconds=sum(runs))
 
 
-def fpt_distances(teacher: str, initial: str) -> List[tuple]:
-    """‖θ_S − θ_init‖ of the FPT encoder at every snapshot of reproduce_sd's
-    run, from the files (the student's ``backbone.``)."""
+def fpt_distances(teacher: str, initial: str, s_max: int) -> List[tuple]:
+    """‖θ_S − θ_init‖ of the FPT encoder at every snapshot S <= S_max of
+    reproduce_sd's run, from the files (the student's ``backbone.``; later
+    files hold its self-distilled student)."""
     init = read_state_dict(initial, 'backbone.')
     points = [(0, 0.0)]
     for path in glob.glob(osp.join(osp.dirname(teacher), 'iter_*.pth')):
         step = int(osp.basename(path)[len('iter_'):-len('.pth')])
+        if step > s_max:
+            continue
         state = read_state_dict(path, 'backbone.')
         total = sum(
             float((state[k].double() - init[k].double()).pow(2).sum())
@@ -280,7 +288,7 @@ def run(args: argparse.Namespace) -> dict:
         initial = option(entry['options'], 'model.init_checkpoint')
         if initial is not None and args.fpt_distance:
             seed_result['fpt_distance'] = fpt_distances(
-                entry['teacher'], initial)
+                entry['teacher'], initial, entry['s_max'])
         results['seeds'][seed] = seed_result
         print(
             f'\nSeed {seed}: teacher {entry["teacher"]} (S_max '
