@@ -18,7 +18,7 @@ target_images = dict(num_per_class=10, **probe_images)
 unseen_bank = dict(num_per_class=50, skip_per_class=50, **probe_images)
 unseen_images = dict(num_per_class=100, skip_per_class=100, **probe_images)
 custom_hooks = [
-    dict(type='SelfDistillStageHook', switch_iter=2000),
+    dict(type='SelfDistillStageHook', switch_iter={{_base_.further_iters}}),
     dict(type='TeacherCacheHook'),
     dict(
         type='ExportBackboneHook',
