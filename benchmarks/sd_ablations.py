@@ -1,6 +1,6 @@
 # Copyright (c) mmsd contributors. All rights reserved.
-"""The paper's ablations of self-distillation, and two rounds, in the regime
-where further pre-training overfits.
+"""The paper's ablations of self-distillation and repeated rounds, in the
+regime where further pre-training overfits.
 
 For every seed of ``benchmarks/reproduce_sd.py``'s ``TEACHERS.txt`` (its
 further-pre-trained encoder FPT@S_max of a small Fashion-MNIST target set,
@@ -17,7 +17,8 @@ once per row:
 - ``no-MAE``: no MAE term (``model.mae_loss_weight=0``);
 - ``mean-patch``, ``all-tokens``: the distilled representation;
 - ``λ=0.1``, ``λ=10``: the distillation weight;
-- ``2 rounds``: a second round towards the first round's student;
+- ``2 rounds``, ``3 rounds``: each round distils towards the previous
+  round's student;
 - ``best-step teacher``: the teacher is the FPT snapshot where that run's
   probe (``RepresentationProbeHook``, ``--select-by``, default the held-out
   MAE loss, which needs no labels) was best, instead of FPT@S_max.
@@ -63,6 +64,7 @@ ROWS = {
     'λ=0.1': (['model.distill_head.loss_weight=0.1'], 1, 'last'),
     'λ=10': (['model.distill_head.loss_weight=10'], 1, 'last'),
     '2 rounds': ([], 2, 'last'),
+    '3 rounds': ([], 3, 'last'),
     'best-step teacher': ([], 1, 'best'),
 }
 #: Reported values: (key in a probe record, prefix, name, higher is better).
@@ -426,7 +428,7 @@ def plot(results: dict, path: str) -> None:
         axes[1].plot([p - s_max for p in steps],
                      mean,
                      label=row,
-                     ls='--' if row == '2 rounds' else '-')
+                     ls='--' if 'rounds' in row else '-')
     if all(fpt):
         # The teacher's distance, for scale.
         teacher = np.mean([dict(c)[s_max] for c in fpt if s_max in dict(c)])
