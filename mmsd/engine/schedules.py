@@ -7,7 +7,7 @@ where mmsd uses its private members (``train_loop._iter`` and the
 schedulers' ``_get_value``/``_last_value``) and replaces the train loop's
 ``dataloader_iterator``.
 """
-from typing import Iterator, List
+from typing import Iterator, List, Optional, Sequence
 
 from mmengine.optim import _ParamScheduler
 
@@ -82,3 +82,30 @@ def replay_without(runner, iterations: int) -> None:
     loop = runner.train_loop
     loop.dataloader_iterator = _ReplayWithout(loop.dataloader_iterator,
                                               iterations)
+
+
+def schedule_spans(schedulers: Sequence[_ParamScheduler]) -> str:
+    """``param_scheduler.i: Type(param) [begin, end)`` for every scheduler,
+    for error messages."""
+    return '; '.join(
+        f'param_scheduler.{i}: {type(s).__name__}({s.param_name}) '
+        f'[{s.begin}, {s.end})' for i, s in enumerate(schedulers))
+
+
+def switch_problem(schedulers: Sequence[_ParamScheduler],
+                   switch_iters: Sequence[int]) -> Optional[str]:
+    """What keeps the schedules from changing over at every switch point,
+    or None: each stage's schedules must end at its switch point and the
+    next stage's begin there, counted in iterations."""
+    if any(s.by_epoch for s in schedulers):
+        return 'a schedule counts epochs (by_epoch=True)'
+    for start, switch in zip([0, *switch_iters], switch_iters):
+        at = f'at {switch}: '
+        if any(s.begin < switch < s.end for s in schedulers):
+            return at + 'a schedule runs across it'
+        if not any(s.begin == switch for s in schedulers):
+            return at + 'no schedule of the next stage begins there'
+        ends = [s.end for s in schedulers if start <= s.begin < switch]
+        if ends and switch not in ends:
+            return at + 'no schedule of the stage before ends there'
+    return None

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
 from ..schedules import (param_schedulers, replay_without, restart_optimizer,
-                         skip_to)
+                         schedule_spans, skip_to, switch_problem)
 from ..utils import model_with
 
 
@@ -293,26 +293,10 @@ class SelfDistillStageHook(Hook):
         schedulers = param_schedulers(runner)
         if not schedulers:
             return
-        spans = '; '.join(
-            f'param_scheduler.{i}: {type(s).__name__}({s.param_name}) '
-            f'[{s.begin}, {s.end})' for i, s in enumerate(schedulers))
-        problem = None
-        if any(s.by_epoch for s in schedulers):
-            problem = 'a schedule counts epochs (by_epoch=True)'
-        for start, switch in zip([0] + self.switch_iters, self.switch_iters):
-            if problem is not None:
-                break
-            at = f'at {switch}: '
-            if any(s.begin < switch < s.end for s in schedulers):
-                problem = at + 'a schedule runs across it'
-            elif not any(s.begin == switch for s in schedulers):
-                problem = at + 'no schedule of the next stage begins there'
-            else:
-                ends = [s.end for s in schedulers if start <= s.begin < switch]
-                if ends and switch not in ends:
-                    problem = at + 'no schedule of the stage before ends there'
+        problem = switch_problem(schedulers, self.switch_iters)
         if problem is None:
             return
+        spans = schedule_spans(schedulers)
         hooks = [h.get('type') for h in runner.cfg.get('custom_hooks', [])]
         index = hooks.index(type(self).__name__) \
             if type(self).__name__ in hooks else 0
