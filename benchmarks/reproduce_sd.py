@@ -43,7 +43,7 @@ import torch
 from mmengine.config import Config
 
 from mmsd.experiments import (REPO, finetune_and_test, finished_metrics,
-                              run_tool)
+                              train_or_resume)
 from mmsd.experiments.demo import ensure_initial_model
 from mmsd.experiments.multi_seed import T_975, paired_difference
 
@@ -158,25 +158,11 @@ def check_options(work_dir: str, options: Sequence[str]) -> None:
 def train(work_dir: str, options: Sequence[str], final: str) -> str:
     """``tools/train.py`` unless ``final`` (a checkpoint name) exists;
     an interrupted run resumes. Returns the final checkpoint's path."""
-    path = osp.join(work_dir, final)
     check_options(work_dir, options)
-    if osp.isfile(path):
-        return path
-    resume = ['--resume'] if osp.isfile(osp.join(work_dir,
-                                                 'last_checkpoint')) else []
-    start = time.time()
-    run_tool(
-        'train',
-        SD_CONFIG,
-        '--work-dir',
-        work_dir,
-        *resume,
-        '--cfg-options',
-        *options,
-        log=osp.join(work_dir, 'train.log'))
-    print(
-        f'  {osp.relpath(work_dir)}: {time.time() - start:.0f} s', flush=True)
-    return path
+    seconds = train_or_resume(SD_CONFIG, work_dir, options, final)
+    if seconds:
+        print(f'  {osp.relpath(work_dir)}: {seconds:.0f} s', flush=True)
+    return osp.join(work_dir, final)
 
 
 def curves(checkpoint: str, s_max: int) -> dict:

@@ -37,7 +37,6 @@ import argparse
 import glob
 import json
 import math
-import os
 import os.path as osp
 import shlex
 import time
@@ -45,7 +44,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from mmsd.experiments import run_tool
+from mmsd.experiments import train_or_resume
 from mmsd.experiments.console import StageConsole
 from mmsd.experiments.multi_seed import T_975, paired_difference
 from mmsd.utils import load_checkpoint_file, read_state_dict
@@ -181,25 +180,11 @@ def train(work_dir: str, options: Sequence[str], last: int,
           name: str) -> float:
     """``tools/train.py`` unless ``iter_{last}.pth`` exists (an interrupted
     run resumes); return the seconds it took (0 if reused)."""
-    if osp.isfile(osp.join(work_dir, f'iter_{last}.pth')):
-        return 0.0
-    os.makedirs(work_dir, exist_ok=True)
-    resume = ['--resume'] if osp.isfile(osp.join(work_dir,
-                                                 'last_checkpoint')) else []
-    start = time.time()
-    run_tool(
-        'train',
-        CONFIG,
-        '--work-dir',
-        work_dir,
-        *resume,
-        '--cfg-options',
-        *options,
-        log=osp.join(work_dir, 'train.log'),
-        name=name)
-    seconds = time.time() - start
-    with open(osp.join(work_dir, 'seconds.txt'), 'a') as f:
-        f.write(f'{seconds:.1f}\n')
+    seconds = train_or_resume(CONFIG, work_dir, options, f'iter_{last}.pth',
+                              name)
+    if seconds:
+        with open(osp.join(work_dir, 'seconds.txt'), 'a') as f:
+            f.write(f'{seconds:.1f}\n')
     return seconds
 
 

@@ -1,8 +1,10 @@
 # Copyright (c) mmsd contributors. All rights reserved.
 """Run the repository's ``tools/*.py`` as subprocesses, as a user would,
 each within a stage of the active :class:`StageConsole`."""
+import os
 import os.path as osp
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, List, Optional, Sequence
 
@@ -59,6 +61,34 @@ def run_tool(tool: str,
     name = name or f'{tool} {osp.basename(osp.dirname(log))}'
     with StageConsole.current().stage(name) as stage:
         stage.run(tool, command, log, REPO)
+
+
+def train_or_resume(config: str,
+                    work_dir: str,
+                    options: Sequence[str] = (),
+                    final: str = '',
+                    name: Optional[str] = None) -> float:
+    """``tools/train.py config`` in ``work_dir`` with ``--cfg-options
+    options``, unless the run already wrote ``final`` (a file name in
+    ``work_dir``, e.g. ``'iter_1500.pth'``); a run interrupted before that
+    resumes from its newest checkpoint. Returns the seconds it took (0 when
+    reused). Its output goes to ``{work_dir}/train.log``."""
+    if osp.isfile(osp.join(work_dir, final)):
+        return 0.0
+    os.makedirs(work_dir, exist_ok=True)
+    resume = ['--resume'] if osp.isfile(osp.join(work_dir,
+                                                 'last_checkpoint')) else []
+    start = time.time()
+    run_tool(
+        'train',
+        config,
+        '--work-dir',
+        work_dir,
+        *resume,
+        *(['--cfg-options', *options] if options else []),
+        log=osp.join(work_dir, 'train.log'),
+        name=name)
+    return time.time() - start
 
 
 def train_and_test(config: str,
